@@ -1,0 +1,119 @@
+//! The storage boundary: one [`Store`] trait, implemented by SQLite and PostgreSQL, both held to
+//! the same [`conformance`] suite. Also the hash-chain rules of the event log.
+
+pub mod chain;
+pub mod conformance;
+mod types;
+
+pub use chain::{event_hash, GENESIS_HASH};
+pub use types::*;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use redress_domain::{Case, CaseId, Org, OrgId, TrackingCode, UserId};
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StoreError {
+    #[error("记录不存在")]
+    NotFound,
+    /// Optimistic concurrency: someone else changed the case first.
+    #[error("该事项已被他人更新（当前版本 {current}），请刷新后重试")]
+    Conflict { current: u32 },
+    /// A unique value is taken (username, tracking code, ...).
+    #[error("“{field}”已存在")]
+    Duplicate { field: String },
+    /// The database cannot be reached or is restarting: worth retrying.
+    #[error("数据库暂时不可用：{0}")]
+    Unavailable(String),
+    /// Disk full, read-only file, permissions: needs an operator.
+    #[error("数据库无法写入：{0}")]
+    Storage(String),
+    #[error("数据损坏：{0}")]
+    Corrupt(String),
+    #[error("数据库错误：{0}")]
+    Other(String),
+}
+
+/// Everything redress keeps. All writes to cases go through a group-commit writer, so a
+/// returned `Ok` means the change is durable (fsync'd).
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// "sqlite" or "postgres".
+    fn backend(&self) -> &'static str;
+
+    /// Creates or upgrades the schema. Idempotent.
+    async fn migrate(&self) -> Result<()>;
+
+    // ----- cases and the event log -----
+
+    /// Stores a new case with its `Registered` event; assigns and returns the id (the `id`
+    /// field of `new.case` is ignored). Fails with `Duplicate { field: "tracking_code" }`
+    /// when the code is taken, so the caller can draw another.
+    async fn create_case(&self, new: NewCaseWrite) -> Result<(Case, StoredEvent)>;
+
+    /// Appends events to a case whose stored version is `expected_version`, storing `case`
+    /// (the state after the events) in the same transaction. `Conflict` if the version moved.
+    async fn append(&self, write: AppendWrite) -> Result<Vec<StoredEvent>>;
+
+    async fn get_case(&self, id: CaseId) -> Result<Option<Case>>;
+    async fn get_case_by_code(&self, code: &TrackingCode) -> Result<Option<Case>>;
+    async fn list_cases(&self, query: &CaseQuery) -> Result<CasePage>;
+    async fn count_cases(&self) -> Result<i64>;
+    /// Cases with ids in `[from, to)`, ordered by id, for verification and export.
+    async fn cases_in_range(&self, from: CaseId, to: CaseId) -> Result<Vec<Case>>;
+    async fn max_case_id(&self) -> Result<CaseId>;
+
+    async fn case_events(&self, id: CaseId) -> Result<Vec<StoredEvent>>;
+    /// Events in chain order with `seq > after`, at most `limit`.
+    async fn events_after(&self, after: i64, limit: u32) -> Result<Vec<StoredEvent>>;
+    /// Events of cases with ids in `[from, to)`, ordered by case id then seq.
+    async fn events_in_case_range(&self, from: CaseId, to: CaseId) -> Result<Vec<StoredEvent>>;
+    /// The last event's seq and hash (0 and [`GENESIS_HASH`] when empty).
+    async fn chain_head(&self) -> Result<(i64, String)>;
+
+    // ----- personal data (outside the log, purgeable) -----
+
+    async fn personal_data(&self, id: CaseId) -> Result<Option<PersonalRecord>>;
+    async fn record_access(&self, rec: AccessRecord) -> Result<()>;
+    async fn access_log(&self, case: Option<CaseId>, limit: u32) -> Result<Vec<AccessRecord>>;
+
+    // ----- organisations and people -----
+
+    /// Inserts (id 0) or updates an organisation; returns its id.
+    async fn save_org(&self, org: &Org) -> Result<OrgId>;
+    async fn list_orgs(&self) -> Result<Vec<Org>>;
+    /// Inserts (id 0) or updates a user; `Duplicate { field: "username" }` on a taken name.
+    async fn save_user(&self, user: &User) -> Result<UserId>;
+    async fn get_user(&self, id: UserId) -> Result<Option<User>>;
+    async fn get_user_by_name(&self, username: &str) -> Result<Option<User>>;
+    async fn list_users(&self) -> Result<Vec<User>>;
+
+    // ----- sessions and API tokens (only hashes are stored) -----
+
+    async fn save_session(&self, s: &Session) -> Result<()>;
+    async fn get_session(&self, token_hash: &str) -> Result<Option<Session>>;
+    async fn delete_session(&self, token_hash: &str) -> Result<()>;
+    /// Removes sessions that expired before `now`; returns how many.
+    async fn purge_sessions(&self, now: DateTime<Utc>) -> Result<u64>;
+    async fn save_api_token(&self, t: &ApiToken) -> Result<()>;
+    async fn get_api_token(&self, token_hash: &str) -> Result<Option<ApiToken>>;
+    async fn list_api_tokens(&self) -> Result<Vec<ApiToken>>;
+
+    // ----- settings (JSON documents: taxonomy, deadline rules, calendar) -----
+
+    async fn get_setting(&self, key: &str) -> Result<Option<String>>;
+    async fn put_setting(&self, key: &str, value: &str) -> Result<()>;
+
+    // ----- attachment contents, addressed by SHA-256 -----
+
+    async fn put_blob(&self, sha256: &str, mime: &str, bytes: Vec<u8>) -> Result<()>;
+    async fn get_blob(&self, sha256: &str) -> Result<Option<(String, Vec<u8>)>>;
+
+    // ----- background jobs -----
+
+    /// Takes or renews the lease on a named job for `ttl_secs`; true if `holder` has it.
+    /// A lease that lapsed (holder died) can be taken by anyone.
+    async fn try_lease(&self, job: &str, holder: &str, now: DateTime<Utc>, ttl_secs: i64) -> Result<bool>;
+}

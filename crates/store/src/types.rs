@@ -1,0 +1,144 @@
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use redress_domain::event::Event;
+use redress_domain::{Case, CaseId, Channel, OrgId, Petitioner, Role, Status, UserId};
+
+/// An event as stored: its place in the chain and its exact payload text.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredEvent {
+    pub seq: i64,
+    pub case_id: CaseId,
+    /// The case's version after this event (1 for `Registered`).
+    pub case_version: u32,
+    pub at: DateTime<Utc>,
+    /// The snake_case event type, for queries.
+    pub kind: String,
+    /// `serde_json` of [`Event`]; hashed as stored, byte for byte.
+    pub payload: String,
+    pub prev_hash: String,
+    pub hash: String,
+}
+
+impl StoredEvent {
+    pub fn event(&self) -> Result<Event, serde_json::Error> {
+        serde_json::from_str(&self.payload)
+    }
+}
+
+/// Derived columns kept beside the state for listing; recomputed by the app on every write.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Derived {
+    /// The staff deadline now running (from rules and calendar), if any.
+    pub due_at: Option<DateTime<Utc>>,
+    /// Organisations that may see the case: intake office, unit, co-units, place.
+    pub orgs: Vec<OrgId>,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewCaseWrite {
+    pub case: Case,
+    pub event: Event,
+    pub derived: Derived,
+    pub personal: Option<Petitioner>,
+}
+
+#[derive(Debug, Clone)]
+pub struct AppendWrite {
+    /// The state after `events`; its `version` is `expected_version + events.len()`.
+    pub case: Case,
+    pub expected_version: u32,
+    pub events: Vec<Event>,
+    pub derived: Derived,
+    /// Delete the case's personal data in the same transaction (retention limit).
+    pub purge_personal: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PersonalRecord {
+    pub case_id: CaseId,
+    pub petitioner: Petitioner,
+}
+
+/// A staff member looked at personal data: who, what, when, why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccessRecord {
+    pub at: DateTime<Utc>,
+    pub user_id: UserId,
+    pub username: String,
+    pub case_id: CaseId,
+    pub fields: Vec<String>,
+    pub purpose: String,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CaseSort {
+    /// Nearest deadline first; cases without one last.
+    #[default]
+    DueAsc,
+    RegisteredDesc,
+    RegisteredAsc,
+    UpdatedDesc,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CaseQuery {
+    /// Only cases any of these organisations may see; `None` means no restriction.
+    pub visible_to: Option<Vec<OrgId>>,
+    pub statuses: Vec<Status>,
+    pub unit: Option<OrgId>,
+    pub channel: Option<Channel>,
+    /// Category code or its prefix ("03" matches "03.02").
+    pub category: Option<String>,
+    pub registered_from: Option<DateTime<Utc>>,
+    pub registered_to: Option<DateTime<Utc>>,
+    /// Deadline before this instant (overdue when it is "now").
+    pub due_before: Option<DateTime<Utc>>,
+    /// Substring of subject or tracking code.
+    pub text: Option<String>,
+    pub demo: Option<bool>,
+    pub sort: CaseSort,
+    pub limit: u32,
+    pub offset: u32,
+}
+
+#[derive(Debug, Clone)]
+pub struct CasePage {
+    pub items: Vec<Case>,
+    pub total: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct User {
+    pub id: UserId,
+    pub username: String,
+    pub display_name: String,
+    pub org_id: OrgId,
+    pub roles: Vec<Role>,
+    /// argon2 PHC string.
+    pub password_hash: String,
+    pub disabled: bool,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Session {
+    pub token_hash: String,
+    pub user_id: UserId,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub csrf_token: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiToken {
+    pub token_hash: String,
+    pub name: String,
+    /// The staff account the token acts as; `None` for Open311 clients.
+    pub user_id: Option<UserId>,
+    /// "api" or "open311".
+    pub scope: String,
+    pub created_at: DateTime<Utc>,
+    pub revoked: bool,
+}
