@@ -48,10 +48,10 @@ pub trait Store: Send + Sync + 'static {
 
     // ----- cases and the event log -----
 
-    /// Stores a new case with its `Registered` event; assigns and returns the id (the `id`
-    /// field of `new.case` is ignored). Fails with `Duplicate { field: "tracking_code" }`
-    /// when the code is taken, so the caller can draw another.
-    async fn create_case(&self, new: NewCaseWrite) -> Result<(Case, StoredEvent)>;
+    /// Stores a new case with its events (`Registered` first) in one transaction; assigns and
+    /// returns the id (the `id` field of `new.case` is ignored). Fails with
+    /// `Duplicate { field: "tracking_code" }` when the code is taken, so the caller can draw another.
+    async fn create_case(&self, new: NewCaseWrite) -> Result<(Case, Vec<StoredEvent>)>;
 
     /// Appends events to a case whose stored version is `expected_version`, storing `case`
     /// (the state after the events) in the same transaction. `Conflict` if the version moved.

@@ -37,8 +37,11 @@ pub struct Derived {
 
 #[derive(Debug, Clone)]
 pub struct NewCaseWrite {
+    /// The state after all `events`; its `version` is `events.len()`.
     pub case: Case,
-    pub event: Event,
+    /// `Registered` first; a historical import adds the rest of the case's history, so the
+    /// whole row lands in one transaction or not at all.
+    pub events: Vec<Event>,
     pub derived: Derived,
     pub personal: Option<Petitioner>,
 }
