@@ -13,6 +13,10 @@ pub struct Petitioner {
     pub id_number: Option<String>,
     #[serde(default)]
     pub address: Option<String>,
+    /// Random salt of the digest kept in the log, so the digest cannot be matched against
+    /// guessed phone numbers. Never shown.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub salt: Option<String>,
 }
 
 impl Petitioner {
@@ -28,6 +32,7 @@ impl Petitioner {
             phone: self.phone.as_deref().map(mask_phone),
             id_number: self.id_number.as_deref().map(mask_id_number),
             address: self.address.as_ref().map(|_| "***".to_string()),
+            salt: None,
         }
     }
 
