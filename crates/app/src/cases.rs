@@ -402,3 +402,57 @@ pub fn history_item(e: &StoredEvent) -> AppResult<HistoryItem> {
         hash: e.hash.clone(),
     })
 }
+
+/// Types accepted as attachments, with the leading bytes that prove the type.
+const ALLOWED_TYPES: &[(&str, &[u8])] = &[
+    ("image/jpeg", b"\xFF\xD8\xFF"),
+    ("image/png", b"\x89PNG\r\n\x1a\n"),
+    ("application/pdf", b"%PDF-"),
+    ("application/vnd.openxmlformats-officedocument.wordprocessingml.document", b"PK\x03\x04"),
+    ("text/plain", b""),
+];
+
+pub const ATTACHMENT_MAX_BYTES: usize = 10 * 1024 * 1024;
+
+impl App {
+    /// Attaches a file: type checked against its content, size limited, stored by hash.
+    pub async fn add_attachment(&self, p: &Principal, id: CaseId, name: &str, mime: &str, bytes: Vec<u8>) -> AppResult<Case> {
+        let name = name.trim();
+        if name.is_empty() || name.chars().count() > 200 || name.contains(['/', '\\']) {
+            return Err(AppError::invalid("filename", "文件名为空、过长或含有路径字符"));
+        }
+        if bytes.is_empty() {
+            return Err(AppError::invalid("file", "文件内容为空"));
+        }
+        if bytes.len() > ATTACHMENT_MAX_BYTES {
+            return Err(AppError::invalid("file", "附件不能超过10MB"));
+        }
+        let mime = mime.split(';').next().unwrap_or("").trim();
+        let Some((_, magic)) = ALLOWED_TYPES.iter().find(|(m, _)| *m == mime) else {
+            return Err(AppError::invalid("content_type", "只能上传 JPG、PNG、PDF、DOCX 或 TXT 文件"));
+        };
+        if !bytes.starts_with(magic) || (mime == "text/plain" && std::str::from_utf8(&bytes).is_err()) {
+            return Err(AppError::invalid("file", "文件内容与声明的类型不符"));
+        }
+        let cfg = self.cfg().await?;
+        let case = self.store.get_case(id).await?.ok_or(AppError::NotFound("事项"))?;
+        permissions::check(p, &cfg.tree, "add_note", &case)?;
+        if case.status == Status::Archived {
+            return Err(AppError::Domain(redress_domain::DomainError::Rule("已归档的事项不能再添加附件".into())));
+        }
+        let sha = hex::encode(Sha256::digest(&bytes));
+        let attachment = redress_domain::case::Attachment { sha256: sha.clone(), name: name.to_string(), mime: mime.to_string(), size: bytes.len() as u64 };
+        self.store.put_blob(&sha, mime, bytes).await?;
+        let event = Event { at: self.now(), actor: p.actor(), kind: redress_domain::EventKind::AttachmentAdded { attachment } };
+        self.append_event(&cfg, case, event, false).await
+    }
+
+    /// An attachment's content, for someone who may see the case it belongs to.
+    pub async fn attachment(&self, p: &Principal, id: CaseId, sha256: &str) -> AppResult<(String, String, Vec<u8>)> {
+        let case = self.store.get_case(id).await?.ok_or(AppError::NotFound("事项"))?;
+        permissions::may_view(p, &case)?;
+        let a = case.attachments.iter().find(|a| a.sha256 == sha256).ok_or(AppError::NotFound("附件"))?;
+        let (mime, bytes) = self.store.get_blob(sha256).await?.ok_or(AppError::NotFound("附件内容"))?;
+        Ok((a.name.clone(), mime, bytes))
+    }
+}

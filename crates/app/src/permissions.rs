@@ -78,3 +78,13 @@ pub fn check(p: &Principal, tree: &OrgTree, action: &str, case: &Case) -> AppRes
 pub fn available_actions(p: &Principal, tree: &OrgTree, case: &Case) -> Vec<&'static str> {
     case.allowed_actions().into_iter().filter(|a| check(p, tree, a, case).is_ok()).collect()
 }
+
+/// For administrative actions: one of these roles, or refused.
+pub fn require_any(p: &Principal, roles: &[Role]) -> AppResult<()> {
+    if p.has_any(roles) {
+        Ok(())
+    } else {
+        let names: Vec<&str> = roles.iter().map(|r| r.label_zh()).collect();
+        Err(AppError::forbidden(format!("此操作仅限{}", names.join("、"))))
+    }
+}

@@ -1,1 +1,56 @@
+//! The HTTP layer: a JSON API under /api/v1 (documented at /api/openapi.json), the public
+//! status lookup, and health checks. Handlers only translate; decisions are in redress-app.
 
+pub mod error;
+pub mod extract;
+pub mod openapi;
+pub mod ratelimit;
+mod routes;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::extract::DefaultBodyLimit;
+use axum::Router;
+use redress_app::App;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub app: Arc<App>,
+    pub lookup_limiter: Arc<ratelimit::RateLimiter>,
+    /// Send cookies with `Secure` (off only for plain-HTTP local tests).
+    pub secure_cookies: bool,
+}
+
+impl AppState {
+    pub fn new(app: Arc<App>) -> AppState {
+        AppState { app, lookup_limiter: Arc::new(ratelimit::RateLimiter::new(30, 10)), secure_cookies: true }
+    }
+}
+
+/// JSON bodies above this are refused (attachments have their own limit).
+pub const BODY_LIMIT: usize = 1024 * 1024;
+pub const ATTACHMENT_LIMIT: usize = 10 * 1024 * 1024;
+
+pub fn router(app: Arc<App>) -> Router {
+    router_with(AppState::new(app))
+}
+
+pub fn router_with(state: AppState) -> Router {
+    routes::routes()
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .with_state(state)
+}
+
+/// Serves until `shutdown` resolves, then finishes in-flight requests.
+pub async fn serve(
+    app: Arc<App>,
+    listener: tokio::net::TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let router = router(app);
+    axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(shutdown)
+        .await
+}

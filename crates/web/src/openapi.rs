@@ -1,0 +1,157 @@
+//! The OpenAPI 3.1 document. Written by hand beside the routes; the test suite calls every
+//! documented operation and checks the answer is one the document lists.
+
+use serde_json::{json, Value};
+
+fn err_responses(codes: &[&str]) -> Value {
+    let mut m = serde_json::Map::new();
+    for c in codes {
+        let desc = match *c {
+            "401" => "未登录或登录已过期",
+            "403" => "无权执行此操作",
+            "404" => "记录不存在或无权查看",
+            "409" => "状态不允许此操作（返回当前状态和可执行的操作）或并发冲突",
+            "422" => "输入有误（返回出错的字段和中文说明）",
+            "429" => "请求过于频繁（Retry-After）",
+            "503" => "数据库暂时不可用（Retry-After）",
+            _ => "错误",
+        };
+        m.insert(c.to_string(), json!({ "description": desc, "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } } }));
+    }
+    Value::Object(m)
+}
+
+fn op(summary: &str, ok: &str, ok_desc: &str, errors: &[&str], extra: Value) -> Value {
+    let mut responses = err_responses(errors);
+    responses[ok] = json!({ "description": ok_desc, "content": { "application/json": { "schema": { "type": "object" } } } });
+    let mut o = json!({ "summary": summary, "responses": responses });
+    if let Value::Object(extra) = extra {
+        for (k, v) in extra {
+            o[k] = v;
+        }
+    }
+    o
+}
+
+fn path_id() -> Value {
+    json!({ "name": "id", "in": "path", "required": true, "schema": { "type": "integer" } })
+}
+
+fn body(schema: &str) -> Value {
+    json!({ "required": true, "content": { "application/json": { "schema": { "$ref": format!("#/components/schemas/{schema}") } } } })
+}
+
+pub fn document() -> Value {
+    let auth = ["401", "403", "404", "422", "503"];
+    json!({
+        "openapi": "3.1.0",
+        "info": {
+            "title": "redress 诉求办理与矛盾化解平台 API",
+            "version": env!("CARGO_PKG_VERSION"),
+            "description": "信访、12345热线等各渠道诉求的登记、受理、转办、办理、答复、回访、复查复核。员工接口需登录（Bearer 令牌或会话 Cookie + X-CSRF-Token）。"
+        },
+        "servers": [{ "url": "/" }],
+        "components": {
+            "securitySchemes": {
+                "bearer": { "type": "http", "scheme": "bearer" },
+                "cookie": { "type": "apiKey", "in": "cookie", "name": "redress_session" }
+            },
+            "schemas": {
+                "Error": { "type": "object", "required": ["error"], "properties": { "error": { "type": "object", "required": ["code", "message"], "properties": {
+                    "code": { "type": "string" }, "message": { "type": "string" }, "field": { "type": "string" },
+                    "current_status": { "type": "string" }, "allowed": { "type": "array", "items": { "type": "string" } },
+                    "closed_on": { "type": "string", "format": "date" } } } } },
+                "Login": { "type": "object", "required": ["username", "password"], "properties": { "username": { "type": "string" }, "password": { "type": "string" } } },
+                "Intake": { "type": "object", "required": ["channel", "matter_type", "subject", "content"], "properties": {
+                    "channel": { "enum": ["letter", "visit", "phone", "online", "hotline_12345", "higher_transfer", "grid", "leader_reception", "other"] },
+                    "matter_type": { "enum": ["claim", "suggestion", "accusation", "consultation"] },
+                    "category": { "type": "string", "description": "分类编码，如 01.02" },
+                    "subject": { "type": "string", "maxLength": 200 },
+                    "content": { "type": "string", "maxLength": 20000 },
+                    "location": { "type": "object", "properties": { "address": { "type": "string" }, "division_code": { "type": "string" }, "lat": { "type": "number" }, "lng": { "type": "number" }, "org": { "type": "integer" } } },
+                    "people_count": { "type": "integer", "minimum": 1 },
+                    "channel_details": { "type": "object", "properties": { "transfer_office": { "type": "string" }, "transfer_ref": { "type": "string" }, "representatives": { "type": "integer", "maximum": 5 }, "reception_leader": { "type": "integer" }, "external_ref": { "type": "string" } } },
+                    "related": { "type": "array", "items": { "type": "integer" } },
+                    "same_matter_as": { "type": "integer" },
+                    "intake_org": { "type": "integer", "description": "登记机关；省略时为登记员所在单位" },
+                    "confidential": { "type": "boolean" },
+                    "petitioner": { "type": "object", "properties": { "name": { "type": "string" }, "phone": { "type": "string" }, "id_number": { "type": "string" }, "address": { "type": "string" } } }
+                } },
+                "Command": { "type": "object", "required": ["action"], "description": "action 取值：accept, not_accept{reason}, route{unit, mode: forward|assign, co_units?, assign_days?}, return{reason}, start_handling, request_extension{days, reason}, approve_extension, reject_extension{reason}, submit_reply{decision: support|explain|not_support, facts, opinion, legal_basis}, approve_reply, reject_reply{reason}, follow_up{satisfaction: satisfied|basic|unsatisfied}, reopen{reason}, close, archive, withdraw{reason}, merge{target}, link{other}, request_review{reason}, decide_review{outcome: upheld|changed|revoked, opinion}, request_recheck{reason}, decide_recheck{outcome, opinion}, supervise{due, note}, assign_leader{leader}, add_note{text}",
+                    "properties": { "action": { "type": "string" } } },
+                "Purpose": { "type": "object", "required": ["purpose"], "properties": { "purpose": { "type": "string" } } },
+                "Org": { "type": "object", "required": ["name", "kind"], "properties": { "id": { "type": "integer" }, "name": { "type": "string" }, "parent": { "type": "integer" }, "kind": { "enum": ["county", "town", "department", "village", "community", "grid", "external"] }, "division_code": { "type": "string" } } },
+                "NewUser": { "type": "object", "required": ["username", "org_id", "roles", "password"], "properties": { "username": { "type": "string" }, "display_name": { "type": "string" }, "org_id": { "type": "integer" }, "roles": { "type": "array", "items": { "enum": ["intake_clerk", "handler", "unit_head", "supervisor", "leader", "admin", "auditor"] } }, "password": { "type": "string", "minLength": 8 } } },
+                "Taxonomy": { "type": "object", "required": ["categories"] },
+                "DeadlineRules": { "type": "object", "required": ["rules", "warn_days"] }
+            }
+        },
+        "security": [{ "bearer": [] }, { "cookie": [] }],
+        "paths": {
+            "/health": { "get": op("存活检查", "200", "正常", &[], json!({ "security": [] })) },
+            "/ready": { "get": op("就绪检查（数据库可用）", "200", "就绪", &["503"], json!({ "security": [] })) },
+            "/api/v1/public/lookup/{code}": { "get": op("凭查询码查询办理进度（公开，限流，不含个人信息）", "200", "状态、日期和答复", &["404", "422", "429"], json!({
+                "security": [],
+                "parameters": [
+                    { "name": "code", "in": "path", "required": true, "schema": { "type": "string" } },
+                    { "name": "phone4", "in": "query", "required": false, "schema": { "type": "string" }, "description": "联系电话后四位，核对后显示事项标题" }
+                ] })) },
+            "/api/v1/auth/login": { "post": op("登录，返回令牌并设置会话 Cookie", "200", "登录成功", &["422", "429"], json!({ "security": [], "requestBody": body("Login") })) },
+            "/api/v1/auth/logout": { "post": { "summary": "退出登录", "security": [], "responses": { "204": { "description": "已退出" } } } },
+            "/api/v1/me": { "get": op("当前用户", "200", "用户信息", &["401"], json!({})) },
+            "/api/v1/cases": {
+                "get": op("事项列表（按权限范围，支持筛选、排序、分页）", "200", "items 与 total", &["401", "422"], json!({ "parameters": [
+                    { "name": "status", "in": "query", "schema": { "type": "string" }, "description": "逗号分隔的状态" },
+                    { "name": "unit", "in": "query", "schema": { "type": "integer" } },
+                    { "name": "org", "in": "query", "schema": { "type": "integer" } },
+                    { "name": "channel", "in": "query", "schema": { "type": "string" } },
+                    { "name": "category", "in": "query", "schema": { "type": "string" } },
+                    { "name": "from", "in": "query", "schema": { "type": "string", "format": "date" } },
+                    { "name": "to", "in": "query", "schema": { "type": "string", "format": "date" } },
+                    { "name": "overdue", "in": "query", "schema": { "type": "boolean" } },
+                    { "name": "q", "in": "query", "schema": { "type": "string" } },
+                    { "name": "demo", "in": "query", "schema": { "type": "boolean" } },
+                    { "name": "sort", "in": "query", "schema": { "enum": ["due", "newest", "oldest", "updated"] } },
+                    { "name": "limit", "in": "query", "schema": { "type": "integer", "minimum": 1, "maximum": 500 } },
+                    { "name": "offset", "in": "query", "schema": { "type": "integer", "minimum": 0 } }
+                ] })),
+                "post": op("登记诉求（任一渠道）", "201", "已登记，返回事项和查询码", &["401", "403", "422", "503"], json!({ "requestBody": body("Intake") }))
+            },
+            "/api/v1/cases/{id}": { "get": op("事项详情（个人信息已脱敏）", "200", "事项、期限、可执行的操作", &["401", "404"], json!({ "parameters": [path_id()] })) },
+            "/api/v1/cases/{id}/events": { "get": op("事项全部历史（哈希链事件）", "200", "事件列表", &["401", "404"], json!({ "parameters": [path_id()] })) },
+            "/api/v1/cases/{id}/actions": { "post": op("对事项执行操作（受理、转办、答复……）", "200", "操作后的事项", &["401", "403", "404", "409", "422", "503"], json!({ "parameters": [path_id()], "requestBody": body("Command") })) },
+            "/api/v1/cases/{id}/personal-data": { "post": op("查看信访人完整个人信息（每次查看均记录）", "200", "个人信息", &auth, json!({ "parameters": [path_id()], "requestBody": body("Purpose") })) },
+            "/api/v1/cases/{id}/attachments": { "post": op("上传附件（请求体为文件内容；Content-Type 为类型；X-Filename 为文件名）", "201", "上传后的事项", &["401", "403", "404", "413", "422"], json!({
+                "parameters": [path_id(), { "name": "X-Filename", "in": "header", "required": true, "schema": { "type": "string" } }],
+                "requestBody": { "required": true, "content": { "application/octet-stream": { "schema": { "type": "string", "format": "binary" } } } } })) },
+            "/api/v1/cases/{id}/attachments/{sha256}": { "get": { "summary": "下载附件", "parameters": [path_id(), { "name": "sha256", "in": "path", "required": true, "schema": { "type": "string" } }],
+                "responses": { "200": { "description": "文件内容", "content": { "application/octet-stream": { "schema": { "type": "string", "format": "binary" } } } }, "401": err_responses(&["401"])["401"], "404": err_responses(&["404"])["404"] } } },
+            "/api/v1/orgs": {
+                "get": op("组织机构", "200", "机构列表", &["401"], json!({})),
+                "post": op("新增或修改机构（管理员）", "201", "机构编号", &["401", "403", "422"], json!({ "requestBody": body("Org") }))
+            },
+            "/api/v1/users": {
+                "get": op("用户列表（管理员、审计员）", "200", "用户列表", &["401", "403"], json!({})),
+                "post": op("新增用户（管理员）", "201", "新用户", &["401", "403", "409", "422"], json!({ "requestBody": body("NewUser") }))
+            },
+            "/api/v1/taxonomy": {
+                "get": op("分类目录（两级）", "200", "分类", &[], json!({ "security": [] })),
+                "put": op("修改分类目录（管理员）", "200", "新分类", &["401", "403", "422"], json!({ "requestBody": body("Taxonomy") }))
+            },
+            "/api/v1/settings/deadline-rules": {
+                "get": op("办理期限规则", "200", "规则", &["401"], json!({})),
+                "put": op("修改办理期限规则（管理员）", "200", "新规则", &["401", "403", "422"], json!({ "requestBody": body("DeadlineRules") }))
+            },
+            "/api/v1/calendar/due": { "get": op("按工作日历计算期限届满日", "200", "届满日", &["401", "422"], json!({ "parameters": [
+                { "name": "from", "in": "query", "required": true, "schema": { "type": "string", "format": "date" } },
+                { "name": "days", "in": "query", "required": true, "schema": { "type": "integer" } },
+                { "name": "working", "in": "query", "schema": { "type": "boolean" } }
+            ] })) },
+            "/api/v1/access-log": { "get": op("个人信息查看记录（审计员、管理员）", "200", "记录", &["401", "403"], json!({ "parameters": [
+                { "name": "case_id", "in": "query", "schema": { "type": "integer" } },
+                { "name": "limit", "in": "query", "schema": { "type": "integer" } }
+            ] })) },
+            "/api/v1/verify": { "post": op("校验哈希链与事项状态（审计员、管理员）", "200", "校验通过", &["401", "403", "409"], json!({})) }
+        }
+    })
+}

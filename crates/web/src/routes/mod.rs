@@ -1,0 +1,34 @@
+mod admin;
+mod cases;
+mod public;
+
+use axum::routing::{get, post};
+use axum::Router;
+
+use crate::AppState;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/", get(public::home))
+        .route("/health", get(public::health))
+        .route("/ready", get(public::ready))
+        .route("/api/openapi.json", get(public::openapi))
+        .route("/api/v1/public/lookup/:code", get(public::lookup))
+        .route("/api/v1/auth/login", post(admin::login))
+        .route("/api/v1/auth/logout", post(admin::logout))
+        .route("/api/v1/me", get(admin::me))
+        .route("/api/v1/cases", get(cases::list).post(cases::create))
+        .route("/api/v1/cases/:id", get(cases::show))
+        .route("/api/v1/cases/:id/events", get(cases::events))
+        .route("/api/v1/cases/:id/actions", post(cases::act))
+        .route("/api/v1/cases/:id/personal-data", post(cases::reveal))
+        .route("/api/v1/cases/:id/attachments", post(cases::upload).layer(axum::extract::DefaultBodyLimit::max(crate::ATTACHMENT_LIMIT)))
+        .route("/api/v1/cases/:id/attachments/:sha256", get(cases::download))
+        .route("/api/v1/orgs", get(admin::orgs).post(admin::save_org))
+        .route("/api/v1/users", get(admin::users).post(admin::add_user))
+        .route("/api/v1/taxonomy", get(admin::taxonomy).put(admin::set_taxonomy))
+        .route("/api/v1/settings/deadline-rules", get(admin::rules).put(admin::set_rules))
+        .route("/api/v1/calendar/due", get(admin::calendar_due))
+        .route("/api/v1/access-log", get(admin::access_log))
+        .route("/api/v1/verify", post(admin::verify))
+}
