@@ -195,13 +195,18 @@ pub struct NewCase {
     /// The case this one repeats (same matter, same facts), if known at intake.
     #[serde(default)]
     pub same_matter_as: Option<CaseId>,
-    /// The office that registered it.
+    /// The office that registered it; left out, it is the registering clerk's own office.
+    #[serde(default = "unset_org")]
     pub intake_org: OrgId,
     /// 检举控告: the petitioner's identity is never shown to the unit complained about (Art. 30).
     #[serde(default)]
     pub confidential: bool,
     #[serde(default)]
     pub demo: bool,
+}
+
+fn unset_org() -> OrgId {
+    OrgId(0)
 }
 
 fn one() -> u32 {

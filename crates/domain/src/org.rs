@@ -190,11 +190,13 @@ impl OrgTree {
             .unwrap_or(id)
     }
 
-    /// The level that decides an appeal against `unit`'s handling: the body above the unit's area.
+    /// The level that decides an appeal against `unit`'s handling (Art. 35: the administrative
+    /// body one level up): the parent of the nearest town, department or county at or above it.
     pub fn level_above(&self, unit: OrgId) -> Option<OrgId> {
-        let area = self.area_of(unit);
-        let base = if area == unit { unit } else { area };
-        self.get(base).and_then(|o| o.parent)
+        let body = std::iter::once(unit).chain(self.ancestors(unit)).find(|o| {
+            matches!(self.orgs.get(o).map(|x| x.kind), Some(OrgKind::Town | OrgKind::Department | OrgKind::County))
+        })?;
+        self.get(body).and_then(|o| o.parent)
     }
 
     /// The town (or county) a case located at `org` belongs to, for statistics by place.
@@ -238,6 +240,8 @@ mod tests {
         assert_eq!(t.area_of(OrgId(2)), OrgId(1));
         assert_eq!(t.town_of(OrgId(5)), Some(OrgId(3)));
         assert_eq!(t.level_above(OrgId(4)), Some(OrgId(1)));
+        assert_eq!(t.level_above(OrgId(2)), Some(OrgId(1)));
+        assert_eq!(t.level_above(OrgId(1)), None);
     }
 
     #[test]

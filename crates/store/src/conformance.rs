@@ -1,11 +1,27 @@
 //! The conformance suite: every `Store` implementation must pass all of it.
 //!
-//! Each check is an `async fn(Arc<dyn Store>)`; a backend crate instantiates them all with
-//! [`conformance_tests!`], giving one named test per check, each on a fresh store.
+//! Each check is an `async fn(Arc<dyn Store>)` run on a fresh, migrated, empty store; a
+//! backend crate instantiates them all with [`conformance_tests!`], giving one named test
+//! per check. Fixture helpers come first; they build cases through the domain
+//! (`Case::register`, `decide`, `apply`), as the application does.
+//!
+//! Timestamps carry at most microseconds, the precision both backends keep.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
-use crate::Store;
+use chrono::{DateTime, Duration, TimeZone, Utc};
+
+use redress_domain::event::{Event, EventKind};
+use redress_domain::transition::Ctx;
+use redress_domain::{
+    Actor, Calendar, Case, CaseId, Channel, ChannelDetails, Command, DeadlineRules, Location, MatterType, NewCase,
+    Org, OrgId, OrgKind, Petitioner, Role, RoutingMode, Status, TrackingCode, UserId,
+};
+
+use crate::{
+    event_hash, AccessRecord, ApiToken, AppendWrite, CaseQuery, CaseSort, Derived, NewCaseWrite, Session, Store,
+    StoreError, StoredEvent, User, GENESIS_HASH,
+};
 
 /// Expands to one `#[tokio::test]` per conformance check. `$make` is an async expression
 /// (an `async { ... }` block) yielding a fresh, migrated `Arc<dyn Store>`.
@@ -14,6 +30,39 @@ macro_rules! conformance_tests {
     ($make:expr) => {
         $crate::conformance_tests!(@each $make;
             migrate_is_idempotent,
+            create_case_round_trips_by_id_and_code,
+            missing_case_reads_as_none,
+            case_ids_increase,
+            create_case_with_history_stores_every_event,
+            create_case_with_inconsistent_version_writes_nothing,
+            duplicate_tracking_code_writes_nothing,
+            append_stores_contiguous_events_and_chain_verifies,
+            stale_append_conflicts_and_writes_nothing,
+            append_with_wrong_version_arithmetic_writes_nothing,
+            append_to_missing_case_is_not_found,
+            concurrent_creates_get_unique_ids_and_contiguous_chain,
+            concurrent_appends_at_same_version_have_one_winner,
+            concurrent_appends_to_different_cases_all_succeed,
+            events_after_pages_in_chain_order,
+            events_in_case_range_orders_by_case_then_seq,
+            cases_in_range_and_max_case_id,
+            list_cases_visible_to_uses_case_orgs,
+            list_cases_filters_status_unit_channel_demo,
+            list_cases_category_matches_code_and_subcodes,
+            list_cases_registered_range_and_due_before,
+            list_cases_text_matches_subject_or_code_literally,
+            list_cases_sorts,
+            list_cases_pages_with_total,
+            append_rewrites_listing_columns_and_orgs,
+            personal_data_is_stored_and_purged_with_chain_intact,
+            access_log_records_and_filters_by_case,
+            orgs_save_update_list,
+            users_save_get_update_and_reject_duplicate_names,
+            sessions_save_get_delete_purge,
+            api_tokens_save_get_list_revoke,
+            settings_put_get_overwrite,
+            blobs_put_get,
+            leases_hold_expire_and_renew,
         );
     };
     (@each $make:expr; $($name:ident),* $(,)?) => {
@@ -27,8 +76,905 @@ macro_rules! conformance_tests {
     };
 }
 
+// ===================================================================== fixtures
+
+/// An instant in March 2024 (UTC), whole seconds.
+pub fn t(day: u32, hour: u32, min: u32) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2024, 3, day, hour, min, 0).single().expect("valid fixture time")
+}
+
+/// A distinct, valid tracking code per `n`, the same on every run.
+pub fn code(n: u64) -> TrackingCode {
+    // Multiplying by an odd constant is a bijection on u128, and spreads small n over all digits.
+    let x = u128::from(n + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15_F39C_C060_5CED_C835);
+    TrackingCode::from_random(x.to_le_bytes())
+}
+
+pub fn clerk() -> Actor {
+    Actor::User { id: UserId(7), name: "登记员甲".into() }
+}
+
+pub fn rules() -> &'static DeadlineRules {
+    static RULES: OnceLock<DeadlineRules> = OnceLock::new();
+    RULES.get_or_init(DeadlineRules::default)
+}
+
+pub fn calendar() -> &'static Calendar {
+    static CALENDAR: OnceLock<Calendar> = OnceLock::new();
+    CALENDAR.get_or_init(Calendar::china_default)
+}
+
+/// A plain letter about a local matter, registered by organisation `intake`.
+pub fn matter(subject: &str, intake: i64) -> NewCase {
+    NewCase {
+        channel: Channel::Letter,
+        matter_type: MatterType::Claim,
+        category: Some("03.02".into()),
+        subject: subject.into(),
+        content: format!("{subject}，请有关部门尽快处理。"),
+        location: Location::default(),
+        people_count: 1,
+        channel_details: ChannelDetails::default(),
+        related: vec![],
+        same_matter_as: None,
+        intake_org: OrgId(intake),
+        confidential: false,
+        demo: false,
+    }
+}
+
+/// A matter using every optional field, to check that a case round-trips exactly.
+pub fn rich_matter() -> NewCase {
+    NewCase {
+        channel: Channel::HigherTransfer,
+        matter_type: MatterType::Accusation,
+        category: Some("07.01".into()),
+        subject: "反映某小区物业违规收费问题".into(),
+        content: "多名业主反映：物业公司自2023年起加收“二次供水费”，未经业主大会同意。\n附：缴费凭证。".into(),
+        location: Location {
+            address: "示范县城关镇人民路88号".into(),
+            division_code: Some("430121101".into()),
+            lat: Some(28.228_125),
+            lng: Some(112.938_5),
+            org: Some(OrgId(12)),
+        },
+        people_count: 3,
+        channel_details: ChannelDetails {
+            transfer_office: Some("市信访局".into()),
+            transfer_ref: Some("市信转〔2024〕15号".into()),
+            representatives: Some(2),
+            reception_leader: Some(UserId(3)),
+            external_ref: Some("12345-0001".into()),
+        },
+        related: vec![CaseId(41)],
+        same_matter_as: None,
+        intake_org: OrgId(10),
+        confidential: true,
+        demo: false,
+    }
+}
+
+/// The organisations that may see a case, as the application derives them.
+pub fn case_orgs(case: &Case) -> Vec<OrgId> {
+    let mut orgs = vec![case.matter.intake_org];
+    orgs.extend(case.unit);
+    orgs.extend(case.co_units.iter().copied());
+    orgs.extend(case.matter.location.org);
+    orgs.sort();
+    orgs.dedup();
+    orgs
+}
+
+pub fn derived(case: &Case) -> Derived {
+    Derived { due_at: case.staff_deadline(rules(), calendar()).map(|d| d.due_at), orgs: case_orgs(case) }
+}
+
+/// The write that registers `matter` at `at` under tracking code `code(n)`.
+pub fn registration(n: u64, matter: NewCase, at: DateTime<Utc>) -> NewCaseWrite {
+    let (case, event) = Case::register(matter, code(n), None, true, clerk(), at).expect("valid fixture matter");
+    NewCaseWrite { derived: derived(&case), case, events: vec![event], personal: None }
+}
+
+/// Registers a plain case numbered `n` (code and subject) and returns it as stored.
+pub async fn create(store: &dyn Store, n: u64) -> Case {
+    let w = registration(n, matter(&format!("第{n}号测试事项"), 10), t(1, 1, 0) + Duration::minutes(n as i64));
+    store.create_case(w).await.expect("create_case").0
+}
+
+/// Applies `cmds` to `case` as the domain would, one second apart from `at`.
+pub fn run(case: &Case, cmds: &[Command], at: DateTime<Utc>) -> (Case, Vec<Event>) {
+    let mut case = case.clone();
+    let mut events = Vec::new();
+    for (i, cmd) in cmds.iter().enumerate() {
+        let now = at + Duration::seconds(i as i64);
+        let ctx = Ctx { now, rules: rules(), calendar: calendar(), same_matter_final: false, appeal_body: None };
+        let kind = case.decide(cmd, &ctx).expect("command allowed by fixture");
+        let event = Event { at: now, actor: clerk(), kind };
+        case.apply(&event);
+        events.push(event);
+    }
+    (case, events)
+}
+
+/// The append that runs `cmds` on the stored state `case`.
+pub fn append_write(case: &Case, cmds: &[Command], at: DateTime<Utc>) -> AppendWrite {
+    let (next, events) = run(case, cmds, at);
+    AppendWrite { derived: derived(&next), expected_version: case.version, case: next, events, purge_personal: false }
+}
+
+pub fn accept() -> Command {
+    Command::Accept { note: "符合受理条件".into() }
+}
+
+pub fn route(unit: i64) -> Command {
+    Command::Route { unit: OrgId(unit), co_units: vec![], mode: RoutingMode::Assign, note: "请按期办理".into(), assign_days: None }
+}
+
+pub fn note(text: &str) -> Command {
+    Command::AddNote { text: text.into() }
+}
+
+/// Walks the whole chain from genesis with `events_after`, recomputing every hash, and
+/// checks the head; returns the events.
+pub async fn verify_chain(store: &dyn Store) -> Vec<StoredEvent> {
+    let mut all: Vec<StoredEvent> = Vec::new();
+    let mut prev = GENESIS_HASH.to_string();
+    loop {
+        let page = store.events_after(all.len() as i64, 7).await.expect("events_after");
+        if page.is_empty() {
+            break;
+        }
+        for e in page {
+            assert_eq!(e.seq, all.len() as i64 + 1, "seq must be contiguous");
+            assert_eq!(e.prev_hash, prev, "prev_hash of seq {}", e.seq);
+            assert_eq!(e.hash, event_hash(&prev, e.seq, e.case_id, e.case_version, &e.payload), "hash of seq {}", e.seq);
+            let event = e.event().expect("payload is an Event");
+            assert_eq!(e.kind, event.kind.type_key());
+            prev = e.hash.clone();
+            all.push(e);
+        }
+    }
+    assert_eq!(store.chain_head().await.expect("chain_head"), (all.len() as i64, prev), "head matches the last event");
+    all
+}
+
+/// Everything a failed write must leave untouched.
+#[derive(Debug, PartialEq)]
+pub struct Snapshot {
+    pub count: i64,
+    pub max_id: CaseId,
+    pub head: (i64, String),
+    pub cases: Vec<Case>,
+    pub events: Vec<StoredEvent>,
+}
+
+pub async fn snapshot(store: &dyn Store) -> Snapshot {
+    Snapshot {
+        count: store.count_cases().await.unwrap(),
+        max_id: store.max_case_id().await.unwrap(),
+        head: store.chain_head().await.unwrap(),
+        cases: store.cases_in_range(CaseId(0), CaseId(i64::MAX)).await.unwrap(),
+        events: store.events_after(0, 10_000).await.unwrap(),
+    }
+}
+
+/// The five cases the listing checks query (see [`seed_list`]).
+pub struct Seeded {
+    pub c: [Case; 5],
+}
+
+impl Seeded {
+    pub fn ids(&self, which: &[usize]) -> Vec<CaseId> {
+        which.iter().map(|&i| self.c[i - 1].id).collect()
+    }
+}
+
+async fn seed_one(store: &dyn Store, n: u64, m: NewCase, at: DateTime<Utc>, due: Option<DateTime<Utc>>) -> Case {
+    let mut w = registration(n, m, at);
+    w.derived.due_at = due;
+    store.create_case(w).await.expect("seed create").0
+}
+
+async fn seed_append(store: &dyn Store, case: &Case, cmds: &[Command], at: DateTime<Utc>, due: Option<DateTime<Utc>>) -> Case {
+    let mut w = append_write(case, cmds, at);
+    w.derived.due_at = due;
+    let next = w.case.clone();
+    store.append(w).await.expect("seed append");
+    next
+}
+
+/// Five cases with distinct channels, categories, organisations, times and deadlines:
+///
+/// | # | channel | category | subject            | orgs   | registered | due        | status        |
+/// |---|---------|----------|--------------------|--------|------------|------------|---------------|
+/// | 1 | letter  | 03.02    | 道路积水严重        | 10     | 03-01      | 04-10      | registered    |
+/// | 2 | phone   | 03       | 建议增设公交站      | 10, 20 | 03-02      | 03-20      | routed (unit 20), updated 03-10 |
+/// | 3 | online  | 05.01    | 社保咨询 (demo)     | 11     | 03-03      | none       | not_accepted, updated 03-06 |
+/// | 4 | hotline | 030      | 夜间噪音扰民        | 11     | 03-04      | 03-24      | registered    |
+/// | 5 | letter  | none     | 物业费多收100%_问题 | 12     | 03-05      | 05-01      | registered    |
+pub async fn seed_list(store: &dyn Store) -> Seeded {
+    let due = |m: u32, d: u32| Some(Utc.with_ymd_and_hms(2024, m, d, 16, 0, 0).unwrap());
+    let c1 = seed_one(store, 101, matter("道路积水严重", 10), t(1, 1, 0), due(4, 10)).await;
+
+    let mut m2 = matter("建议增设公交站", 10);
+    (m2.channel, m2.matter_type, m2.category) = (Channel::Phone, MatterType::Suggestion, Some("03".into()));
+    let c2 = seed_one(store, 102, m2, t(2, 1, 0), due(3, 17)).await;
+    let c2 = seed_append(store, &c2, &[accept(), route(20)], t(10, 2, 0), due(3, 20)).await;
+
+    let mut m3 = matter("社保咨询", 11);
+    (m3.channel, m3.matter_type, m3.category, m3.demo) =
+        (Channel::Online, MatterType::Consultation, Some("05.01".into()), true);
+    let c3 = seed_one(store, 103, m3, t(3, 1, 0), due(3, 18)).await;
+    let not_accept = Command::NotAccept { reason: "不属于信访事项".into() };
+    let c3 = seed_append(store, &c3, &[not_accept], t(6, 2, 0), None).await;
+
+    let mut m4 = matter("夜间噪音扰民", 11);
+    (m4.channel, m4.category) = (Channel::Hotline, Some("030".into()));
+    let c4 = seed_one(store, 104, m4, t(4, 1, 0), due(3, 24)).await;
+
+    let mut m5 = matter("物业费多收100%_问题", 12);
+    m5.category = None;
+    let c5 = seed_one(store, 105, m5, t(5, 1, 0), due(5, 1)).await;
+    Seeded { c: [c1, c2, c3, c4, c5] }
+}
+
+/// Ids of the matching cases, checking that an unpaged result's total is its length.
+pub async fn list_ids(store: &dyn Store, q: CaseQuery) -> Vec<CaseId> {
+    let page = store.list_cases(&q).await.expect("list_cases");
+    assert_eq!(page.total, page.items.len() as i64, "total of {q:?}");
+    page.items.iter().map(|c| c.id).collect()
+}
+
+fn sorted(mut ids: Vec<CaseId>) -> Vec<CaseId> {
+    ids.sort();
+    ids
+}
+
+pub fn user(name: &str, org: OrgId) -> User {
+    User {
+        id: UserId(0),
+        username: name.into(),
+        display_name: format!("{name}（测试）"),
+        org_id: org,
+        roles: vec![Role::IntakeClerk, Role::Admin],
+        password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".into(),
+        disabled: false,
+        created_at: t(1, 0, 0) + Duration::microseconds(250_001),
+    }
+}
+
+pub async fn save_org(store: &dyn Store, parent: Option<OrgId>, name: &str, kind: OrgKind) -> OrgId {
+    let org = Org { id: OrgId(0), parent, name: name.into(), kind, division_code: None };
+    store.save_org(&org).await.expect("save_org")
+}
+
+/// A user (and the organisation it belongs to) for checks that need one.
+pub async fn some_user(store: &dyn Store, name: &str) -> User {
+    let org = save_org(store, None, "示范县", OrgKind::County).await;
+    let mut u = user(name, org);
+    u.id = store.save_user(&u).await.expect("save_user");
+    u
+}
+
+// ===================================================================== cases and the log
+
 pub async fn migrate_is_idempotent(store: Arc<dyn Store>) {
     store.migrate().await.expect("second migrate");
+    store.migrate().await.expect("third migrate");
     assert_eq!(store.count_cases().await.unwrap(), 0);
-    assert_eq!(store.chain_head().await.unwrap(), (0, crate::GENESIS_HASH.to_string()));
+    assert_eq!(store.max_case_id().await.unwrap(), CaseId(0));
+    assert_eq!(store.chain_head().await.unwrap(), (0, GENESIS_HASH.to_string()));
+    assert!(store.events_after(0, 10).await.unwrap().is_empty());
+    assert!(!store.backend().is_empty());
 }
+
+pub async fn create_case_round_trips_by_id_and_code(store: Arc<dyn Store>) {
+    let at = t(1, 8, 30) + Duration::microseconds(123_456);
+    let (case, event) = Case::register(rich_matter(), code(1), Some("ab".repeat(32)), false, clerk(), at).unwrap();
+    let personal = Petitioner {
+        name: Some("张三".into()),
+        phone: Some("13812345678".into()),
+        id_number: Some("11010519491231002X".into()),
+        address: Some("城关镇人民路88号".into()),
+        salt: Some("00ff".into()),
+    };
+    let write = NewCaseWrite { derived: derived(&case), case: case.clone(), events: vec![event.clone()], personal: Some(personal) };
+    let (stored, events) = store.create_case(write).await.expect("create");
+
+    assert!(stored.id.0 > 0, "an id is assigned");
+    assert_eq!(stored, Case { id: stored.id, ..case }, "only the id differs from what was written");
+    assert_eq!(store.get_case(stored.id).await.unwrap().as_ref(), Some(&stored));
+    assert_eq!(store.get_case_by_code(&stored.tracking_code).await.unwrap().as_ref(), Some(&stored));
+
+    assert_eq!(events.len(), 1);
+    let e = &events[0];
+    assert_eq!((e.seq, e.case_id, e.case_version, e.at), (1, stored.id, 1, at));
+    assert_eq!(e.kind, "registered");
+    assert_eq!(e.prev_hash, GENESIS_HASH);
+    assert_eq!(e.event().unwrap(), event, "the payload is the event, exactly");
+    assert_eq!(store.case_events(stored.id).await.unwrap(), events, "read back as returned");
+    assert_eq!(verify_chain(&*store).await, events);
+    assert_eq!(store.count_cases().await.unwrap(), 1);
+}
+
+pub async fn missing_case_reads_as_none(store: Arc<dyn Store>) {
+    create(&*store, 1).await;
+    assert_eq!(store.get_case(CaseId(999_999)).await.unwrap(), None);
+    assert_eq!(store.get_case_by_code(&code(2)).await.unwrap(), None);
+    assert!(store.case_events(CaseId(999_999)).await.unwrap().is_empty());
+    assert_eq!(store.personal_data(CaseId(999_999)).await.unwrap(), None);
+}
+
+pub async fn case_ids_increase(store: Arc<dyn Store>) {
+    let mut last = CaseId(0);
+    for n in 1..=5 {
+        let c = create(&*store, n).await;
+        assert!(c.id > last, "{:?} after {:?}", c.id, last);
+        last = c.id;
+    }
+    assert_eq!(store.max_case_id().await.unwrap(), last);
+    assert_eq!(store.count_cases().await.unwrap(), 5);
+}
+
+pub async fn create_case_with_history_stores_every_event(store: Arc<dyn Store>) {
+    let first = create(&*store, 1).await;
+    let mut w = registration(2, matter("历史台账事项", 10), t(2, 1, 0));
+    let (case, more) = run(&w.case, &[accept(), route(20), Command::StartHandling], t(2, 3, 0));
+    w.events.extend(more);
+    w.derived = derived(&case);
+    w.case = case.clone();
+    let (stored, events) = store.create_case(w.clone()).await.expect("create with history");
+
+    assert_eq!(stored, Case { id: stored.id, ..case });
+    assert_eq!(stored.version, 4);
+    assert_eq!(events.iter().map(|e| (e.seq, e.case_version)).collect::<Vec<_>>(), [(2, 1), (3, 2), (4, 3), (5, 4)]);
+    for (e, original) in events.iter().zip(&w.events) {
+        assert_eq!((e.case_id, e.at), (stored.id, original.at));
+        assert_eq!(&e.event().unwrap(), original);
+    }
+    assert_eq!(store.get_case(stored.id).await.unwrap(), Some(stored.clone()));
+    assert_eq!(store.case_events(stored.id).await.unwrap(), events);
+    assert_eq!(verify_chain(&*store).await.len(), 5);
+    assert_eq!(store.get_case(first.id).await.unwrap(), Some(first));
+}
+
+pub async fn create_case_with_inconsistent_version_writes_nothing(store: Arc<dyn Store>) {
+    create(&*store, 1).await;
+    let before = snapshot(&*store).await;
+    let mut w = registration(2, matter("版本不符", 10), t(2, 1, 0));
+    w.case.version = 2;
+    assert!(store.create_case(w).await.is_err(), "version must equal the number of events");
+    assert_eq!(snapshot(&*store).await, before);
+}
+
+pub async fn duplicate_tracking_code_writes_nothing(store: Arc<dyn Store>) {
+    let original = create(&*store, 1).await;
+    let before = snapshot(&*store).await;
+    let mut w = registration(1, matter("另一事项，查询码相同", 11), t(3, 1, 0));
+    w.personal = Some(Petitioner { name: Some("李四".into()), ..Default::default() });
+    let err = store.create_case(w).await.expect_err("code is taken");
+    assert_eq!(err, StoreError::Duplicate { field: "tracking_code".into() });
+    assert_eq!(snapshot(&*store).await, before, "nothing written");
+    assert_eq!(store.get_case_by_code(&code(1)).await.unwrap(), Some(original));
+
+    let next = create(&*store, 2).await;
+    assert!(next.id > before.max_id, "the store still works after the failure");
+    verify_chain(&*store).await;
+}
+
+pub async fn append_stores_contiguous_events_and_chain_verifies(store: Arc<dyn Store>) {
+    let c1 = create(&*store, 1).await;
+    let c2 = create(&*store, 2).await;
+    let at = t(5, 9, 0) + Duration::microseconds(1);
+    let w = append_write(&c1, &[accept(), route(20)], at);
+    let events = store.append(w.clone()).await.expect("append");
+
+    assert_eq!(events.iter().map(|e| (e.seq, e.case_version)).collect::<Vec<_>>(), [(3, 2), (4, 3)]);
+    for (e, original) in events.iter().zip(&w.events) {
+        assert_eq!((e.case_id, e.at), (c1.id, original.at));
+        assert_eq!(e.kind, original.kind.type_key());
+        assert_eq!(&e.event().unwrap(), original);
+    }
+    assert_eq!(store.get_case(c1.id).await.unwrap(), Some(w.case.clone()));
+    let history = store.case_events(c1.id).await.unwrap();
+    assert_eq!(history.iter().map(|e| e.case_version).collect::<Vec<_>>(), [1, 2, 3]);
+    assert_eq!(&history[1..], &events[..]);
+    assert_eq!(store.get_case(c2.id).await.unwrap(), Some(c2), "other cases untouched");
+
+    let more = store.append(append_write(&w.case, &[Command::StartHandling], at + Duration::hours(1))).await.unwrap();
+    assert_eq!((more[0].seq, more[0].case_version), (5, 4));
+    assert_eq!(verify_chain(&*store).await.len(), 5);
+}
+
+pub async fn stale_append_conflicts_and_writes_nothing(store: Arc<dyn Store>) {
+    let c = create(&*store, 1).await;
+    store.append(append_write(&c, &[accept()], t(5, 9, 0))).await.expect("first append");
+    let before = snapshot(&*store).await;
+    let stale = append_write(&c, &[Command::NotAccept { reason: "重复信访".into() }], t(5, 10, 0));
+    let err = store.append(stale).await.expect_err("version moved");
+    assert_eq!(err, StoreError::Conflict { current: 2 });
+    assert_eq!(snapshot(&*store).await, before, "nothing written");
+    verify_chain(&*store).await;
+}
+
+pub async fn append_with_wrong_version_arithmetic_writes_nothing(store: Arc<dyn Store>) {
+    let c = create(&*store, 1).await;
+    let before = snapshot(&*store).await;
+    let mut w = append_write(&c, &[accept()], t(5, 9, 0));
+    w.case.version += 1;
+    let err = store.append(w).await.expect_err("case.version must be expected + events");
+    assert!(matches!(err, StoreError::Other(_)), "{err:?}");
+    assert_eq!(snapshot(&*store).await, before);
+}
+
+pub async fn append_to_missing_case_is_not_found(store: Arc<dyn Store>) {
+    let c = create(&*store, 1).await;
+    let before = snapshot(&*store).await;
+    let mut w = append_write(&c, &[accept()], t(5, 9, 0));
+    w.case.id = CaseId(c.id.0 + 1000);
+    assert_eq!(store.append(w).await.expect_err("no such case"), StoreError::NotFound);
+    assert_eq!(snapshot(&*store).await, before);
+}
+
+pub async fn concurrent_creates_get_unique_ids_and_contiguous_chain(store: Arc<dyn Store>) {
+    const N: u64 = 200;
+    let tasks: Vec<_> = (1..=N)
+        .map(|n| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                let w = registration(n, matter(&format!("并发登记{n}"), 10), t(1, 2, 0) + Duration::seconds(n as i64));
+                store.create_case(w).await
+            })
+        })
+        .collect();
+    let mut ids = Vec::new();
+    for task in tasks {
+        let (case, events) = task.await.expect("task").expect("concurrent create");
+        assert_eq!(events[0].case_id, case.id);
+        ids.push(case.id);
+    }
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len() as u64, N, "ids are unique");
+    let chain = verify_chain(&*store).await;
+    assert_eq!(chain.len() as u64, N);
+    assert_eq!(store.count_cases().await.unwrap(), N as i64);
+    assert_eq!(sorted(chain.iter().map(|e| e.case_id).collect()), ids, "one Registered event per case");
+}
+
+pub async fn concurrent_appends_at_same_version_have_one_winner(store: Arc<dyn Store>) {
+    let c = create(&*store, 1).await;
+    let tasks: Vec<_> = (0..16)
+        .map(|i| {
+            let (store, w) = (store.clone(), append_write(&c, &[note(&format!("备注{i}"))], t(5, 9, i)));
+            tokio::spawn(async move { store.append(w).await })
+        })
+        .collect();
+    let mut wins = 0;
+    for task in tasks {
+        match task.await.expect("task") {
+            Ok(events) => {
+                wins += 1;
+                assert_eq!(events[0].case_version, 2);
+            }
+            Err(e) => assert_eq!(e, StoreError::Conflict { current: 2 }),
+        }
+    }
+    assert_eq!(wins, 1, "exactly one append wins");
+    assert_eq!(store.get_case(c.id).await.unwrap().unwrap().version, 2);
+    assert_eq!(store.case_events(c.id).await.unwrap().len(), 2);
+    assert_eq!(verify_chain(&*store).await.len(), 2);
+}
+
+pub async fn concurrent_appends_to_different_cases_all_succeed(store: Arc<dyn Store>) {
+    let mut cases = Vec::new();
+    for n in 1..=40 {
+        cases.push(create(&*store, n).await);
+    }
+    let tasks: Vec<_> = cases
+        .iter()
+        .map(|c| {
+            let (store, w) = (store.clone(), append_write(c, &[accept(), route(20)], t(6, 9, 0)));
+            tokio::spawn(async move { (w.case.clone(), store.append(w).await) })
+        })
+        .collect();
+    for task in tasks {
+        let (expected, result) = task.await.expect("task");
+        assert_eq!(result.expect("append").len(), 2);
+        assert_eq!(store.get_case(expected.id).await.unwrap(), Some(expected));
+    }
+    assert_eq!(verify_chain(&*store).await.len(), 120);
+}
+
+pub async fn events_after_pages_in_chain_order(store: Arc<dyn Store>) {
+    for n in 1..=5 {
+        create(&*store, n).await;
+    }
+    let seqs = |v: Vec<StoredEvent>| v.iter().map(|e| e.seq).collect::<Vec<_>>();
+    assert_eq!(seqs(store.events_after(0, 2).await.unwrap()), [1, 2]);
+    assert_eq!(seqs(store.events_after(2, 2).await.unwrap()), [3, 4]);
+    assert_eq!(seqs(store.events_after(4, 10).await.unwrap()), [5]);
+    assert!(store.events_after(5, 10).await.unwrap().is_empty());
+}
+
+pub async fn events_in_case_range_orders_by_case_then_seq(store: Arc<dyn Store>) {
+    let c1 = create(&*store, 1).await;
+    let c2 = create(&*store, 2).await;
+    let c3 = create(&*store, 3).await;
+    store.append(append_write(&c1, &[accept()], t(5, 9, 0))).await.unwrap();
+    let key = |v: Vec<StoredEvent>| v.iter().map(|e| (e.case_id, e.seq)).collect::<Vec<_>>();
+    assert_eq!(key(store.events_in_case_range(c1.id, c3.id).await.unwrap()), [(c1.id, 1), (c1.id, 4), (c2.id, 2)]);
+    assert_eq!(key(store.events_in_case_range(c3.id, CaseId(c3.id.0 + 1)).await.unwrap()), [(c3.id, 3)]);
+    assert!(store.events_in_case_range(c1.id, c1.id).await.unwrap().is_empty());
+    let all = store.events_in_case_range(CaseId(0), CaseId(i64::MAX)).await.unwrap();
+    assert_eq!(all.len(), 4);
+    assert_eq!(sorted_by_seq(all), store.events_after(0, 100).await.unwrap(), "same rows as the chain");
+}
+
+fn sorted_by_seq(mut v: Vec<StoredEvent>) -> Vec<StoredEvent> {
+    v.sort_by_key(|e| e.seq);
+    v
+}
+
+pub async fn cases_in_range_and_max_case_id(store: Arc<dyn Store>) {
+    assert_eq!(store.max_case_id().await.unwrap(), CaseId(0));
+    let cases: Vec<Case> = {
+        let mut v = Vec::new();
+        for n in 1..=4 {
+            v.push(create(&*store, n).await);
+        }
+        v
+    };
+    let got = store.cases_in_range(cases[1].id, cases[3].id).await.unwrap();
+    assert_eq!(got, cases[1..3].to_vec(), "[from, to), ordered by id");
+    assert_eq!(store.cases_in_range(CaseId(0), CaseId(i64::MAX)).await.unwrap(), cases);
+    assert!(store.cases_in_range(cases[3].id, cases[3].id).await.unwrap().is_empty());
+    assert_eq!(store.max_case_id().await.unwrap(), cases[3].id);
+}
+
+// ===================================================================== listing
+
+pub async fn list_cases_visible_to_uses_case_orgs(store: Arc<dyn Store>) {
+    let s = seed_list(&*store).await;
+    let visible = |orgs: &[i64]| CaseQuery { visible_to: Some(orgs.iter().map(|&o| OrgId(o)).collect()), ..Default::default() };
+    assert_eq!(sorted(list_ids(&*store, visible(&[20])).await), s.ids(&[2]));
+    assert_eq!(sorted(list_ids(&*store, visible(&[10])).await), s.ids(&[1, 2]));
+    assert_eq!(sorted(list_ids(&*store, visible(&[11, 12])).await), s.ids(&[3, 4, 5]));
+    assert_eq!(sorted(list_ids(&*store, visible(&[10, 20])).await), s.ids(&[1, 2]), "no duplicates");
+    assert!(list_ids(&*store, visible(&[])).await.is_empty(), "no organisation sees nothing");
+    assert!(list_ids(&*store, visible(&[99])).await.is_empty());
+    assert_eq!(list_ids(&*store, CaseQuery::default()).await.len(), 5, "None means unrestricted");
+}
+
+pub async fn list_cases_filters_status_unit_channel_demo(store: Arc<dyn Store>) {
+    let s = seed_list(&*store).await;
+    let q = |f: fn(&mut CaseQuery)| {
+        let mut q = CaseQuery::default();
+        f(&mut q);
+        q
+    };
+    assert_eq!(sorted(list_ids(&*store, q(|q| q.statuses = vec![Status::Registered])).await), s.ids(&[1, 4, 5]));
+    assert_eq!(
+        sorted(list_ids(&*store, q(|q| q.statuses = vec![Status::Routed, Status::NotAccepted])).await),
+        s.ids(&[2, 3])
+    );
+    assert!(list_ids(&*store, q(|q| q.statuses = vec![Status::Closed])).await.is_empty());
+    assert_eq!(list_ids(&*store, q(|q| q.unit = Some(OrgId(20)))).await, s.ids(&[2]));
+    assert_eq!(sorted(list_ids(&*store, q(|q| q.channel = Some(Channel::Letter))).await), s.ids(&[1, 5]));
+    assert_eq!(list_ids(&*store, q(|q| q.demo = Some(true))).await, s.ids(&[3]));
+    assert_eq!(sorted(list_ids(&*store, q(|q| q.demo = Some(false))).await), s.ids(&[1, 2, 4, 5]));
+    let combined = q(|q| {
+        q.channel = Some(Channel::Letter);
+        q.visible_to = Some(vec![OrgId(12)]);
+        q.statuses = vec![Status::Registered];
+    });
+    assert_eq!(list_ids(&*store, combined).await, s.ids(&[5]), "filters combine with AND");
+}
+
+pub async fn list_cases_category_matches_code_and_subcodes(store: Arc<dyn Store>) {
+    let s = seed_list(&*store).await;
+    let cat = |c: &str| CaseQuery { category: Some(c.into()), ..Default::default() };
+    assert_eq!(sorted(list_ids(&*store, cat("03")).await), s.ids(&[1, 2]), "\"03\" matches 03 and 03.02, not 030");
+    assert_eq!(list_ids(&*store, cat("03.02")).await, s.ids(&[1]));
+    assert_eq!(list_ids(&*store, cat("030")).await, s.ids(&[4]));
+    assert_eq!(list_ids(&*store, cat("05")).await, s.ids(&[3]));
+    assert!(list_ids(&*store, cat("0")).await.is_empty(), "a prefix stops at a dot");
+    assert!(list_ids(&*store, cat("03.0")).await.is_empty());
+}
+
+pub async fn list_cases_registered_range_and_due_before(store: Arc<dyn Store>) {
+    let s = seed_list(&*store).await;
+    let range = CaseQuery {
+        registered_from: Some(s.c[1].registered_at),
+        registered_to: Some(s.c[3].registered_at),
+        ..Default::default()
+    };
+    assert_eq!(sorted(list_ids(&*store, range).await), s.ids(&[2, 3]), "from inclusive, to exclusive");
+    let from = CaseQuery { registered_from: Some(t(4, 0, 0)), ..Default::default() };
+    assert_eq!(sorted(list_ids(&*store, from).await), s.ids(&[4, 5]));
+
+    let c4_due = Utc.with_ymd_and_hms(2024, 3, 24, 16, 0, 0).unwrap();
+    let before = |at| CaseQuery { due_before: Some(at), ..Default::default() };
+    assert_eq!(list_ids(&*store, before(c4_due)).await, s.ids(&[2]), "strictly before; no deadline never matches");
+    assert_eq!(sorted(list_ids(&*store, before(c4_due + Duration::seconds(1))).await), s.ids(&[2, 4]));
+    assert_eq!(sorted(list_ids(&*store, before(t(31, 0, 0) + Duration::days(60))).await), s.ids(&[1, 2, 4, 5]));
+}
+
+pub async fn list_cases_text_matches_subject_or_code_literally(store: Arc<dyn Store>) {
+    let s = seed_list(&*store).await;
+    let text = |t: &str| CaseQuery { text: Some(t.into()), ..Default::default() };
+    assert_eq!(list_ids(&*store, text("积水")).await, s.ids(&[1]));
+    assert_eq!(list_ids(&*store, text("公交")).await, s.ids(&[2]));
+    let part = &s.c[2].tracking_code.as_str()[3..9];
+    assert_eq!(list_ids(&*store, text(part)).await, s.ids(&[3]), "substring of the tracking code");
+    assert_eq!(list_ids(&*store, text(s.c[3].tracking_code.as_str())).await, s.ids(&[4]));
+    assert_eq!(list_ids(&*store, text("%")).await, s.ids(&[5]), "% is literal");
+    assert_eq!(list_ids(&*store, text("_")).await, s.ids(&[5]), "_ is literal");
+    assert_eq!(list_ids(&*store, text("100%_")).await, s.ids(&[5]));
+    assert!(list_ids(&*store, text("不存在的内容")).await.is_empty());
+    assert!(list_ids(&*store, text("' OR 1=1 --")).await.is_empty());
+}
+
+pub async fn list_cases_sorts(store: Arc<dyn Store>) {
+    let s = seed_list(&*store).await;
+    let by = |sort| CaseQuery { sort, ..Default::default() };
+    assert_eq!(list_ids(&*store, by(CaseSort::DueAsc)).await, s.ids(&[2, 4, 1, 5, 3]), "no deadline last");
+    assert_eq!(list_ids(&*store, by(CaseSort::RegisteredAsc)).await, s.ids(&[1, 2, 3, 4, 5]));
+    assert_eq!(list_ids(&*store, by(CaseSort::RegisteredDesc)).await, s.ids(&[5, 4, 3, 2, 1]));
+    assert_eq!(list_ids(&*store, by(CaseSort::UpdatedDesc)).await, s.ids(&[2, 3, 5, 4, 1]));
+    assert_eq!(CaseSort::default(), CaseSort::DueAsc);
+}
+
+pub async fn list_cases_pages_with_total(store: Arc<dyn Store>) {
+    let s = seed_list(&*store).await;
+    let page = |limit, offset| CaseQuery { sort: CaseSort::RegisteredAsc, limit, offset, ..Default::default() };
+    let p1 = store.list_cases(&page(2, 0)).await.unwrap();
+    assert_eq!(p1.total, 5, "total counts every match, not the page");
+    assert_eq!(p1.items, s.c[0..2].to_vec(), "items are the stored cases, whole");
+    assert_eq!(store.list_cases(&page(2, 2)).await.unwrap().items, s.c[2..4].to_vec());
+    let last = store.list_cases(&page(2, 4)).await.unwrap();
+    assert_eq!((last.items, last.total), (s.c[4..5].to_vec(), 5));
+    let past = store.list_cases(&page(2, 10)).await.unwrap();
+    assert!(past.items.is_empty());
+    assert_eq!(past.total, 5);
+    assert_eq!(store.list_cases(&page(0, 0)).await.unwrap().items.len(), 5, "limit 0 means the default page size");
+
+    let filtered = CaseQuery { channel: Some(Channel::Letter), limit: 1, ..page(1, 1) };
+    let p = store.list_cases(&filtered).await.unwrap();
+    assert_eq!((p.items.iter().map(|c| c.id).collect::<Vec<_>>(), p.total), (s.ids(&[5]), 2));
+}
+
+pub async fn append_rewrites_listing_columns_and_orgs(store: Arc<dyn Store>) {
+    let c = create(&*store, 1).await;
+    let routed = append_write(&c, &[accept(), route(20)], t(2, 9, 0));
+    store.append(routed.clone()).await.unwrap();
+    let seen_by = |o: i64| CaseQuery { visible_to: Some(vec![OrgId(o)]), ..Default::default() };
+    assert_eq!(list_ids(&*store, seen_by(20)).await, [c.id]);
+    assert_eq!(list_ids(&*store, CaseQuery { unit: Some(OrgId(20)), ..Default::default() }).await, [c.id]);
+    let status = |st| CaseQuery { statuses: vec![st], ..Default::default() };
+    assert_eq!(list_ids(&*store, status(Status::Routed)).await, [c.id]);
+    assert!(list_ids(&*store, status(Status::Registered)).await.is_empty());
+
+    let returned = append_write(&routed.case, &[Command::Return { reason: "不属于本单位职责".into() }], t(2, 10, 0));
+    assert_eq!(returned.derived.orgs, vec![OrgId(10)]);
+    store.append(returned.clone()).await.unwrap();
+    assert!(list_ids(&*store, seen_by(20)).await.is_empty(), "the unit no longer sees it");
+    assert_eq!(list_ids(&*store, seen_by(10)).await, [c.id]);
+    assert!(list_ids(&*store, CaseQuery { unit: Some(OrgId(20)), ..Default::default() }).await.is_empty());
+
+    let mut due_moved = append_write(&returned.case, &[note("期限调整")], t(2, 11, 0));
+    due_moved.derived.due_at = Some(t(3, 0, 0));
+    store.append(due_moved).await.unwrap();
+    let overdue = CaseQuery { due_before: Some(t(3, 0, 1)), ..Default::default() };
+    assert_eq!(list_ids(&*store, overdue).await, [c.id]);
+    let updated = CaseQuery { sort: CaseSort::UpdatedDesc, ..Default::default() };
+    assert_eq!(store.list_cases(&updated).await.unwrap().items[0].updated_at, t(2, 11, 0));
+}
+
+// ===================================================================== personal data
+
+pub async fn personal_data_is_stored_and_purged_with_chain_intact(store: Arc<dyn Store>) {
+    let petitioner = Petitioner {
+        name: Some("王五".into()),
+        phone: Some("13900001111".into()),
+        id_number: None,
+        address: Some("城关镇幸福村3组".into()),
+        salt: None,
+    };
+    let mut w = registration(1, matter("个人信息测试", 10), t(1, 1, 0));
+    w.personal = Some(petitioner.clone());
+    let (case, _) = store.create_case(w).await.unwrap();
+    let other = create(&*store, 2).await;
+
+    let record = store.personal_data(case.id).await.unwrap().expect("stored");
+    assert_eq!((record.case_id, record.petitioner), (case.id, petitioner));
+    assert_eq!(store.personal_data(other.id).await.unwrap(), None, "none given, none stored");
+
+    let purge_event = Event { at: t(9, 0, 0), actor: Actor::System, kind: EventKind::PersonalDataPurged };
+    let mut next = case.clone();
+    next.apply(&purge_event);
+    let write = AppendWrite {
+        derived: derived(&next),
+        expected_version: case.version,
+        case: next.clone(),
+        events: vec![purge_event],
+        purge_personal: true,
+    };
+    let events = store.append(write).await.unwrap();
+    assert_eq!(events[0].kind, "personal_data_purged");
+    assert_eq!(store.personal_data(case.id).await.unwrap(), None, "purged in the same write");
+    assert!(store.get_case(case.id).await.unwrap().unwrap().personal_data_purged);
+    assert_eq!(verify_chain(&*store).await.len(), 3, "the chain never held the data");
+}
+
+pub async fn access_log_records_and_filters_by_case(store: Arc<dyn Store>) {
+    let c1 = create(&*store, 1).await;
+    let c2 = create(&*store, 2).await;
+    let rec = |n: u32, case: CaseId| AccessRecord {
+        at: t(2, 9, n) + Duration::microseconds(7),
+        user_id: UserId(7),
+        username: "clerk".into(),
+        case_id: case,
+        fields: vec!["name".into(), "phone".into()],
+        purpose: format!("回访核实{n}"),
+    };
+    let (r1, r2, r3) = (rec(1, c1.id), rec(2, c2.id), rec(3, c1.id));
+    for r in [&r1, &r2, &r3] {
+        store.record_access(r.clone()).await.expect("record_access");
+    }
+    assert_eq!(store.access_log(Some(c1.id), 10).await.unwrap(), [r3.clone(), r1.clone()], "newest first");
+    assert_eq!(store.access_log(Some(c2.id), 10).await.unwrap(), [r2.clone()]);
+    assert_eq!(store.access_log(None, 10).await.unwrap(), [r3.clone(), r2.clone(), r1]);
+    assert_eq!(store.access_log(None, 2).await.unwrap(), [r3, r2], "limited");
+    assert!(store.access_log(Some(CaseId(c2.id.0 + 100)), 10).await.unwrap().is_empty());
+}
+
+// ===================================================================== organisations and people
+
+pub async fn orgs_save_update_list(store: Arc<dyn Store>) {
+    assert!(store.list_orgs().await.unwrap().is_empty());
+    let mut county = Org { id: OrgId(0), parent: None, name: "示范县".into(), kind: OrgKind::County, division_code: Some("430121".into()) };
+    county.id = store.save_org(&county).await.unwrap();
+    let mut town = Org { id: OrgId(0), parent: Some(county.id), name: "城关镇".into(), kind: OrgKind::Town, division_code: None };
+    town.id = store.save_org(&town).await.unwrap();
+    let mut grid = Org { id: OrgId(0), parent: Some(town.id), name: "人民路网格".into(), kind: OrgKind::Grid, division_code: None };
+    grid.id = store.save_org(&grid).await.unwrap();
+    assert!(county.id.0 > 0 && county.id < town.id && town.id < grid.id);
+    assert_eq!(store.list_orgs().await.unwrap(), [county.clone(), town.clone(), grid.clone()], "ordered by id");
+
+    town.name = "城关街道".into();
+    town.division_code = Some("430121001".into());
+    assert_eq!(store.save_org(&town).await.unwrap(), town.id, "update keeps the id");
+    grid.parent = Some(county.id);
+    grid.kind = OrgKind::Community;
+    store.save_org(&grid).await.unwrap();
+    assert_eq!(store.list_orgs().await.unwrap(), [county, town, grid]);
+}
+
+pub async fn users_save_get_update_and_reject_duplicate_names(store: Arc<dyn Store>) {
+    let org = save_org(&*store, None, "示范县", OrgKind::County).await;
+    let mut alice = user("alice", org);
+    alice.id = store.save_user(&alice).await.unwrap();
+    assert!(alice.id.0 > 0);
+    assert_eq!(store.get_user(alice.id).await.unwrap(), Some(alice.clone()));
+    assert_eq!(store.get_user_by_name("alice").await.unwrap(), Some(alice.clone()));
+    assert_eq!(store.get_user_by_name("nobody").await.unwrap(), None);
+    assert_eq!(store.get_user(UserId(alice.id.0 + 100)).await.unwrap(), None);
+
+    let err = store.save_user(&user("alice", org)).await.expect_err("name taken");
+    assert_eq!(err, StoreError::Duplicate { field: "username".into() });
+    assert_eq!(store.list_users().await.unwrap(), [alice.clone()], "nothing written");
+
+    alice.disabled = true;
+    alice.roles = vec![Role::Auditor];
+    alice.password_hash = "$argon2id$v=19$changed".into();
+    assert_eq!(store.save_user(&alice).await.unwrap(), alice.id, "update keeps the id");
+    assert_eq!(store.get_user(alice.id).await.unwrap(), Some(alice.clone()));
+
+    let mut bob = user("bob", org);
+    bob.id = store.save_user(&bob).await.unwrap();
+    assert!(bob.id > alice.id);
+    let mut renamed = bob.clone();
+    renamed.username = "alice".into();
+    assert_eq!(store.save_user(&renamed).await.unwrap_err(), StoreError::Duplicate { field: "username".into() });
+    assert_eq!(store.list_users().await.unwrap(), [alice, bob], "ordered by id, bob unchanged");
+}
+
+pub async fn sessions_save_get_delete_purge(store: Arc<dyn Store>) {
+    let u = some_user(&*store, "alice").await;
+    let now = t(10, 12, 0);
+    let session = |hash: &str, expires| Session {
+        token_hash: hash.into(),
+        user_id: u.id,
+        created_at: now - Duration::hours(2),
+        expires_at: expires,
+        csrf_token: format!("csrf-{hash}"),
+    };
+    let live = session("live", now + Duration::hours(8) + Duration::microseconds(5));
+    let expired = session("expired", now - Duration::seconds(1));
+    let edge = session("edge", now);
+    for s in [&live, &expired, &edge] {
+        store.save_session(s).await.unwrap();
+    }
+    assert_eq!(store.get_session("live").await.unwrap(), Some(live.clone()));
+    assert_eq!(store.get_session("missing").await.unwrap(), None);
+
+    assert_eq!(store.purge_sessions(now).await.unwrap(), 1, "only sessions that expired before now");
+    assert_eq!(store.get_session("expired").await.unwrap(), None);
+    assert_eq!(store.get_session("edge").await.unwrap(), Some(edge));
+
+    store.delete_session("live").await.unwrap();
+    assert_eq!(store.get_session("live").await.unwrap(), None);
+    store.delete_session("live").await.expect("deleting twice is fine");
+}
+
+pub async fn api_tokens_save_get_list_revoke(store: Arc<dyn Store>) {
+    let u = some_user(&*store, "alice").await;
+    let mut staff = ApiToken {
+        token_hash: "h-staff".into(),
+        name: "区12345对接".into(),
+        user_id: Some(u.id),
+        scope: "api".into(),
+        created_at: t(3, 8, 0),
+        revoked: false,
+    };
+    let open311 = ApiToken {
+        token_hash: "h-open311".into(),
+        name: "Open311 客户端".into(),
+        user_id: None,
+        scope: "open311".into(),
+        created_at: t(4, 8, 0) + Duration::microseconds(999_999),
+        revoked: false,
+    };
+    store.save_api_token(&staff).await.unwrap();
+    store.save_api_token(&open311).await.unwrap();
+    assert_eq!(store.get_api_token("h-staff").await.unwrap(), Some(staff.clone()));
+    assert_eq!(store.get_api_token("h-open311").await.unwrap(), Some(open311.clone()));
+    assert_eq!(store.get_api_token("nope").await.unwrap(), None);
+
+    staff.revoked = true;
+    store.save_api_token(&staff).await.expect("saving again updates");
+    assert_eq!(store.get_api_token("h-staff").await.unwrap(), Some(staff.clone()));
+    assert_eq!(store.list_api_tokens().await.unwrap(), [staff, open311], "oldest first");
+}
+
+// ===================================================================== settings, blobs, leases
+
+pub async fn settings_put_get_overwrite(store: Arc<dyn Store>) {
+    assert_eq!(store.get_setting("deadline_rules").await.unwrap(), None);
+    let doc = r#"{"warn_days":3,"名称":"默认规则"}"#;
+    store.put_setting("deadline_rules", doc).await.unwrap();
+    store.put_setting("calendar", "{}").await.unwrap();
+    assert_eq!(store.get_setting("deadline_rules").await.unwrap().as_deref(), Some(doc));
+    store.put_setting("deadline_rules", "{\"warn_days\":5}").await.unwrap();
+    assert_eq!(store.get_setting("deadline_rules").await.unwrap().as_deref(), Some("{\"warn_days\":5}"));
+    assert_eq!(store.get_setting("calendar").await.unwrap().as_deref(), Some("{}"), "other keys untouched");
+}
+
+pub async fn blobs_put_get(store: Arc<dyn Store>) {
+    let sha = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
+    assert_eq!(store.get_blob(sha).await.unwrap(), None);
+    let bytes: Vec<u8> = (0..=255u8).chain([0, 0, 255]).collect();
+    store.put_blob(sha, "image/png", bytes.clone()).await.unwrap();
+    store.put_blob(sha, "image/png", bytes.clone()).await.expect("same content again is fine");
+    assert_eq!(store.get_blob(sha).await.unwrap(), Some(("image/png".to_string(), bytes)));
+    let big = vec![7u8; 3 * 1024 * 1024];
+    store.put_blob("big", "application/pdf", big.clone()).await.unwrap();
+    assert_eq!(store.get_blob("big").await.unwrap().unwrap().1, big);
+}
+
+pub async fn leases_hold_expire_and_renew(store: Arc<dyn Store>) {
+    let now = t(10, 0, 0);
+    let at = |secs: i64| now + Duration::seconds(secs);
+    assert!(store.try_lease("deadline_scan", "a", at(0), 60).await.unwrap(), "free lease is taken");
+    assert!(!store.try_lease("deadline_scan", "b", at(30), 60).await.unwrap(), "held by a");
+    assert!(store.try_lease("retention", "b", at(30), 60).await.unwrap(), "jobs are independent");
+    assert!(store.try_lease("deadline_scan", "a", at(30), 60).await.unwrap(), "holder renews (until 90)");
+    assert!(!store.try_lease("deadline_scan", "b", at(61), 60).await.unwrap(), "renewal moved the expiry");
+    assert!(store.try_lease("deadline_scan", "b", at(91), 60).await.unwrap(), "lapsed lease is taken over");
+    assert!(!store.try_lease("deadline_scan", "a", at(92), 60).await.unwrap(), "a lost it");
+    assert!(store.try_lease("deadline_scan", "b", at(200), 60).await.unwrap(), "b may renew even after lapse");
+}
+
+// ---- postgres additions ----
+// Checks added by the PostgreSQL backend go below; add each name to `conformance_tests!` too.

@@ -9,6 +9,7 @@ use redress_domain::DomainError;
 use redress_store::StoreError;
 use serde_json::json;
 
+#[derive(Debug)]
 pub struct ApiError(pub AppError);
 
 impl From<AppError> for ApiError {

@@ -86,12 +86,29 @@ pub async fn list(State(s): State<AppState>, Auth(p): Auth, Query(params): Query
     Ok(Json(json!({ "items": items, "total": total, "limit": q.limit, "offset": q.offset })))
 }
 
-pub async fn create(State(s): State<AppState>, Auth(p): Auth, ApiJson(intake): ApiJson<Intake>) -> ApiResult<impl IntoResponse> {
+pub async fn create(State(s): State<AppState>, Auth(p): Auth, ApiJson(body): ApiJson<serde_json::Value>) -> ApiResult<impl IntoResponse> {
+    let intake = parse_intake(body)?;
     let actor = p.actor();
     let case = s.app.register(Some(&p), actor, intake).await?;
     let view = s.app.case_view(&p, case.id).await?;
     let location = HeaderValue::from_str(&format!("/api/v1/cases/{}", case.id)).expect("ascii");
     Ok((StatusCode::CREATED, [(header::LOCATION, location)], Json(view)))
+}
+
+/// Reads the matter and the petitioner separately so an error names its exact field
+/// (serde's `flatten` would lose the path).
+pub fn parse_intake(mut body: serde_json::Value) -> ApiResult<Intake> {
+    let petitioner = body.as_object_mut().and_then(|o| o.remove("petitioner")).unwrap_or(serde_json::Value::Null);
+    let matter = crate::extract::parse_json(body.to_string().as_bytes())?;
+    let petitioner = if petitioner.is_null() {
+        Default::default()
+    } else {
+        crate::extract::parse_json(petitioner.to_string().as_bytes()).map_err(|ApiError(e)| match e {
+            redress_app::AppError::Invalid { field, message } => ApiError::invalid(&format!("petitioner.{field}"), message),
+            other => ApiError(other),
+        })?
+    };
+    Ok(Intake { matter, petitioner })
 }
 
 pub async fn show(State(s): State<AppState>, Auth(p): Auth, Path(id): Path<i64>) -> ApiResult<impl IntoResponse> {
@@ -103,8 +120,16 @@ pub async fn events(State(s): State<AppState>, Auth(p): Auth, Path(id): Path<i64
 }
 
 pub async fn act(State(s): State<AppState>, Auth(p): Auth, Path(id): Path<i64>, ApiJson(cmd): ApiJson<Command>) -> ApiResult<impl IntoResponse> {
-    s.app.act(&p, CaseId(id), cmd).await?;
-    Ok(Json(s.app.case_view(&p, CaseId(id)).await?))
+    let case = s.app.act(&p, CaseId(id), cmd).await?;
+    match s.app.case_view(&p, CaseId(id)).await {
+        Ok(view) => Ok(Json(serde_json::to_value(view).expect("view serializes"))),
+        // Returning a case takes it out of the unit's sight: say what happened instead.
+        Err(redress_app::AppError::NotFound(_)) => Ok(Json(json!({
+            "id": case.id, "status": case.status, "status_label": case.status.label_zh(),
+            "message": "操作已完成，该事项已不在本单位办理范围内"
+        }))),
+        Err(e) => Err(e.into()),
+    }
 }
 
 #[derive(Deserialize)]
