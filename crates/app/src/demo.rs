@@ -130,6 +130,12 @@ impl App {
             let (place_name, place) = o.places[rng.gen_range(0..o.places.len())].clone();
             let channel = Channel::ALL[rng.gen_range(0..Channel::ALL.len())];
             let registered = now - Duration::hours(rng.gen_range(2..24 * 110));
+            let people_count = if rng.gen_bool(0.1) { rng.gen_range(5..40) } else { 1 };
+            let mut channel_details = channel_details(channel, &mut rng);
+            if channel == Channel::Visit && people_count >= 5 {
+                // A group visit elects at most five representatives (Art. 20).
+                channel_details.representatives = Some(rng.gen_range(1..=5));
+            }
             let matter = NewCase {
                 channel,
                 matter_type: if subject.starts_with("建议") { MatterType::Suggestion } else { MatterType::Claim },
@@ -137,8 +143,8 @@ impl App {
                 subject: subject.replace("{place}", &place_name),
                 content: content.replace("{place}", &place_name),
                 location: Location { address: format!("{place_name}{}号", rng.gen_range(1..200)), org: Some(place), ..Default::default() },
-                people_count: if rng.gen_bool(0.1) { rng.gen_range(5..40) } else { 1 },
-                channel_details: channel_details(channel, &mut rng),
+                people_count,
+                channel_details,
                 related: vec![],
                 same_matter_as: None,
                 intake_org: o.dept("县信访局"),
@@ -181,7 +187,6 @@ fn channel_details(channel: Channel, rng: &mut StdRng) -> ChannelDetails {
             transfer_ref: Some(format!("市信转〔2026〕{}号", rng.gen_range(1..400))),
             ..Default::default()
         },
-        Channel::Visit => ChannelDetails { representatives: Some(rng.gen_range(1..=3)), ..Default::default() },
         Channel::Hotline => ChannelDetails { external_ref: Some(format!("12345-{}", rng.gen_range(100000..999999))), ..Default::default() },
         _ => ChannelDetails::default(),
     }
