@@ -17,6 +17,8 @@ pub enum AppError {
     NotFound(&'static str),
     #[error("{message}")]
     Invalid { field: String, message: String },
+    #[error("{0}")]
+    TooLarge(String),
     #[error("操作过于频繁，请{retry_after_secs}秒后再试")]
     RateLimited { retry_after_secs: u64 },
 }
@@ -45,6 +47,7 @@ impl AppError {
             AppError::Unauthenticated => "unauthenticated",
             AppError::Forbidden(_) => "forbidden",
             AppError::RateLimited { .. } => "rate_limited",
+            AppError::TooLarge(_) => "too_large",
         }
     }
 

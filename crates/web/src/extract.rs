@@ -30,11 +30,20 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
         if !is_json {
             return Err(ApiError::invalid("body", "请求体须为 JSON（Content-Type: application/json）"));
         }
-        let bytes = Bytes::from_request(req, state)
-            .await
-            .map_err(|_| ApiError::invalid("body", "请求体过大或无法读取"))?;
+        let bytes = read_body(Bytes::from_request(req, state).await, crate::BODY_LIMIT)?;
         parse_json(&bytes).map(ApiJson)
     }
+}
+
+/// The body, or a 413 in our error format when it is over `limit`.
+pub fn read_body(r: Result<Bytes, axum::extract::rejection::BytesRejection>, limit: usize) -> Result<Bytes, ApiError> {
+    r.map_err(|e| {
+        if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError(AppError::TooLarge(format!("请求体超过{}MB上限", limit / 1024 / 1024)))
+        } else {
+            ApiError::invalid("body", "请求体无法读取")
+        }
+    })
 }
 
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {

@@ -11,6 +11,7 @@ fn err_responses(codes: &[&str]) -> Value {
             "403" => "无权执行此操作",
             "404" => "记录不存在或无权查看",
             "409" => "状态不允许此操作（返回当前状态和可执行的操作）或并发冲突",
+            "413" => "请求体过大",
             "422" => "输入有误（返回出错的字段和中文说明）",
             "429" => "请求过于频繁（Retry-After）",
             "503" => "数据库暂时不可用（Retry-After）",
@@ -115,7 +116,7 @@ pub fn document() -> Value {
                     { "name": "limit", "in": "query", "schema": { "type": "integer", "minimum": 1, "maximum": 500 } },
                     { "name": "offset", "in": "query", "schema": { "type": "integer", "minimum": 0 } }
                 ] })),
-                "post": op("登记诉求（任一渠道）", "201", "已登记，返回事项和查询码", &["401", "403", "422", "503"], json!({ "requestBody": body("Intake") }))
+                "post": op("登记诉求（任一渠道）", "201", "已登记，返回事项和查询码", &["401", "403", "413", "422", "503"], json!({ "requestBody": body("Intake") }))
             },
             "/api/v1/cases/{id}": { "get": op("事项详情（个人信息已脱敏）", "200", "事项、期限、可执行的操作", &["401", "404"], json!({ "parameters": [path_id()] })) },
             "/api/v1/cases/{id}/events": { "get": op("事项全部历史（哈希链事件）", "200", "事件列表", &["401", "404"], json!({ "parameters": [path_id()] })) },

@@ -316,8 +316,14 @@ async fn attachments_are_checked_by_content_and_size(b: Backend) {
     assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{}", String::from_utf8_lossy(&body));
     let (st, _, _) = h.raw(upload("application/x-msdownload", "a.exe", b"MZ".to_vec())).await;
     assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY);
-    let (st, _, _) = h.raw(upload("text/plain", "big.txt", vec![b'a'; 11 * 1024 * 1024])).await;
+    let (st, _, body) = h.raw(upload("text/plain", "big.txt", vec![b'a'; 11 * 1024 * 1024])).await;
     assert_eq!(st, StatusCode::PAYLOAD_TOO_LARGE);
+    let body: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(body["error"]["code"], "too_large");
+    // JSON bodies have a smaller limit of their own.
+    let huge = json!({ "channel": "letter", "matter_type": "claim", "subject": "x", "content": "长".repeat(400_000) });
+    let (st, body) = h.as_user("clerk", Method::POST, "/api/v1/cases", Some(huge)).await;
+    assert_eq!((st, body["error"]["code"].as_str()), (StatusCode::PAYLOAD_TOO_LARGE, Some("too_large")));
     let case = h.app.store.get_case(redress_domain::CaseId(id)).await.unwrap().unwrap();
     assert_eq!(case.attachments.len(), 1);
 }

@@ -143,7 +143,14 @@ pub async fn reveal(State(s): State<AppState>, Auth(p): Auth, Path(id): Path<i64
 
 /// Raw upload: the body is the file; `Content-Type` its type; `X-Filename` its name
 /// (percent-encoded UTF-8 allowed).
-pub async fn upload(State(s): State<AppState>, Auth(p): Auth, Path(id): Path<i64>, headers: HeaderMap, body: Bytes) -> ApiResult<impl IntoResponse> {
+pub async fn upload(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    Path(id): Path<i64>,
+    headers: HeaderMap,
+    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
+) -> ApiResult<impl IntoResponse> {
+    let body = crate::extract::read_body(body, crate::ATTACHMENT_LIMIT)?;
     let mime = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
     let raw_name = headers.get("x-filename").and_then(|v| v.to_str().ok()).unwrap_or("");
     let name = percent_decode(raw_name);
