@@ -153,6 +153,12 @@ fn plan(cfg: &Config, intake_org: OrgId, r: &Row, now: DateTime<Utc>) -> Result<
         ..Default::default()
     };
     let history = history(cfg, r, at)?;
+    // Checked here too so a dry run reports everything a real import would.
+    matter.validate().map_err(|e| match e {
+        redress_domain::DomainError::Invalid { field, message } => (field, message),
+        other => ("row".to_string(), other.to_string()),
+    })?;
+    crate::cases::prepare_petitioner(petitioner.clone()).map_err(|e| (e.field().unwrap_or("petitioner").to_string(), e.to_string()))?;
     Ok((Intake { matter, petitioner }, at, history))
 }
 

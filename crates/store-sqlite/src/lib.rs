@@ -1,1 +1,398 @@
+//! Embedded SQLite implementation of [`redress_store::Store`].
+//!
+//! One writer thread owns the only write connection and commits requests in groups (see
+//! [`writer`]): an `Ok` from a write means its batch was committed with `synchronous=FULL`,
+//! i.e. fsync'd. Reads go to a small pool of read-only connections, which WAL lets run
+//! alongside the writer.
 
+mod admin;
+mod cases;
+mod codec;
+mod migrate;
+mod query;
+mod reader;
+mod writer;
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::Ordering;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use rusqlite::{params, Connection, OpenFlags};
+use tokio::sync::oneshot;
+
+use redress_domain::{Case, CaseId, Org, OrgId, TrackingCode, UserId};
+use redress_store::{
+    AccessRecord, ApiToken, AppendWrite, CasePage, CaseQuery, NewCaseWrite, PersonalRecord, Result, Session,
+    Store, StoreError, StoredEvent, User,
+};
+
+use crate::cases::{AppendReq, CaseRow, CreateReq, EventRow};
+use crate::codec::{map_err, to_json, ts};
+use crate::reader::Readers;
+use crate::writer::Writer;
+
+pub struct SqliteStore {
+    path: PathBuf,
+    // Readers are dropped before the writer, so the writer's connection is the last to
+    // close and checkpoints the WAL into the main file.
+    readers: Readers,
+    writer: Writer,
+}
+
+/// Group-commit counters since the store was opened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WriteStats {
+    /// Transactions committed (or attempted).
+    pub batches: u64,
+    /// Write requests received.
+    pub requests: u64,
+    /// Requests waiting for the writer right now.
+    pub queued: u64,
+}
+
+/// The settings the write connection actually runs with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pragmas {
+    pub journal_mode: String,
+    /// 2 is FULL.
+    pub synchronous: i64,
+    pub foreign_keys: bool,
+    pub busy_timeout_ms: i64,
+}
+
+impl SqliteStore {
+    /// Opens (creating if missing) the database file at `path`. Does not migrate.
+    pub fn open(path: impl AsRef<Path>) -> Result<SqliteStore> {
+        let path = path.as_ref().to_path_buf();
+        let conn = open_writer(&path)?;
+        let readers = Readers::new(&path)?;
+        let writer = Writer::start(conn)?;
+        Ok(SqliteStore { path, readers, writer })
+    }
+
+    /// Opens `sqlite://PATH` or `sqlite:PATH` (`sqlite:///abs/path.db` for an absolute path).
+    /// A `?query` suffix, as other tools write, is ignored.
+    pub fn open_url(url: &str) -> Result<SqliteStore> {
+        let rest = url
+            .strip_prefix("sqlite://")
+            .or_else(|| url.strip_prefix("sqlite:"))
+            .ok_or_else(|| StoreError::Other(format!("不是 SQLite 数据库地址：{url}（应为 sqlite://文件路径）")))?;
+        let path = rest.split('?').next().unwrap_or_default();
+        if path.is_empty() {
+            return Err(StoreError::Other(format!("数据库地址缺少文件路径：{url}")));
+        }
+        SqliteStore::open(path)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Copies a consistent snapshot of the database to `dest` with SQLite's online backup,
+    /// while writes go on. The copy is written beside `dest` and renamed into place, so
+    /// `dest` never holds half a backup. Blocking: call from `spawn_blocking` in async code.
+    pub fn backup_to(&self, dest: impl AsRef<Path>) -> Result<()> {
+        let dest = dest.as_ref();
+        let mut partial = dest.as_os_str().to_owned();
+        partial.push(".partial");
+        let partial = PathBuf::from(partial);
+        let storage = |e: std::io::Error| StoreError::Storage(format!("无法写入备份文件 {}：{e}", dest.display()));
+        if partial.exists() {
+            std::fs::remove_file(&partial).map_err(storage)?;
+        }
+        let src = self.readers.open_one()?;
+        copy_database(&src, &partial)?;
+        std::fs::rename(&partial, dest).map_err(storage)
+    }
+
+    pub fn write_stats(&self) -> WriteStats {
+        WriteStats {
+            batches: self.writer.stats.batches.load(Ordering::Relaxed),
+            requests: self.writer.stats.requests.load(Ordering::Relaxed),
+            queued: self.writer.queued() as u64,
+        }
+    }
+
+    /// The pragmas in effect on the write connection, for diagnostics.
+    pub async fn pragmas(&self) -> Result<Pragmas> {
+        self.writer
+            .call(|c| {
+                let q = |name: &str| c.pragma_query_value(None, name, |r| r.get::<_, rusqlite::types::Value>(0));
+                let int = |name: &str| c.pragma_query_value(None, name, |r| r.get::<_, i64>(0));
+                Ok(Pragmas {
+                    journal_mode: match q("journal_mode") {
+                        Ok(rusqlite::types::Value::Text(s)) => s,
+                        other => format!("{other:?}"),
+                    },
+                    synchronous: int("synchronous").map_err(map_err)?,
+                    foreign_keys: int("foreign_keys").map_err(map_err)? == 1,
+                    busy_timeout_ms: int("busy_timeout").map_err(map_err)?,
+                })
+            })
+            .await
+    }
+
+    /// Test support: blocks the writer thread until the returned guard is dropped, so that
+    /// requests sent meanwhile are committed together as one batch.
+    #[doc(hidden)]
+    pub async fn hold_writer(&self) -> Result<WriterHold> {
+        let (started_tx, started_rx) = oneshot::channel();
+        let (release, released) = std::sync::mpsc::channel::<()>();
+        let _reply = self
+            .writer
+            .submit(move |_| {
+                let _ = started_tx.send(());
+                let _ = released.recv();
+                Ok(())
+            })
+            .await?;
+        started_rx.await.map_err(|_| StoreError::Other("写入线程未响应".into()))?;
+        Ok(WriterHold { _release: release })
+    }
+
+    /// Test support: runs SQL on the write connection inside the next batch (used to
+    /// simulate a full disk with `max_page_count`, or a read-only file with `query_only`).
+    #[doc(hidden)]
+    pub async fn execute_on_writer(&self, sql: &str) -> Result<()> {
+        let sql = sql.to_string();
+        self.writer.call(move |c| c.execute_batch(&sql).map_err(map_err)).await
+    }
+}
+
+/// Keeps the writer blocked while alive; see [`SqliteStore::hold_writer`].
+#[doc(hidden)]
+pub struct WriterHold {
+    _release: std::sync::mpsc::Sender<()>,
+}
+
+fn open_writer(path: &Path) -> Result<Connection> {
+    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let conn = Connection::open_with_flags(path, flags).map_err(map_err)?;
+    conn.busy_timeout(std::time::Duration::from_millis(5000)).map_err(map_err)?;
+    let mode: String = conn.pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0)).map_err(map_err)?;
+    if !mode.eq_ignore_ascii_case("wal") {
+        return Err(StoreError::Storage(format!("无法将 {} 切换到 WAL 模式（当前为 {mode}）", path.display())));
+    }
+    // FULL: the WAL is fsync'd at every commit, so a returned Ok survives power loss.
+    conn.pragma_update(None, "synchronous", "FULL").map_err(map_err)?;
+    conn.pragma_update(None, "foreign_keys", "ON").map_err(map_err)?;
+    conn.pragma_update(None, "cache_size", -65_536).map_err(map_err)?;
+    // Each request runs in a savepoint; keep its undo journal in memory, not in a temp file.
+    conn.pragma_update(None, "temp_store", "MEMORY").map_err(map_err)?;
+    conn.pragma_update(None, "journal_size_limit", 64 * 1024 * 1024).map_err(map_err)?;
+    conn.set_prepared_statement_cache_capacity(64);
+    Ok(conn)
+}
+
+fn copy_database(src: &Connection, dest: &Path) -> Result<()> {
+    use rusqlite::backup::{Backup, StepResult};
+    let mut dst = Connection::open(dest).map_err(map_err)?;
+    {
+        let backup = Backup::new(src, &mut dst).map_err(map_err)?;
+        // All pages in one step: one consistent snapshot. In WAL mode this read does not
+        // block the writer, and the writer's commits cannot restart it.
+        match backup.step(-1).map_err(map_err)? {
+            StepResult::Done => {}
+            other => return Err(StoreError::Unavailable(format!("备份未完成：{other:?}"))),
+        }
+    }
+    // A single self-contained file, with nothing left in a -wal beside it.
+    dst.pragma_update(None, "journal_mode", "DELETE").map_err(map_err)?;
+    dst.close().map_err(|(_, e)| map_err(e))
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    fn backend(&self) -> &'static str {
+        "sqlite"
+    }
+
+    async fn migrate(&self) -> Result<()> {
+        self.writer.call(migrate::apply).await
+    }
+
+    async fn create_case(&self, new: NewCaseWrite) -> Result<(Case, Vec<StoredEvent>)> {
+        if new.events.is_empty() || new.case.version as usize != new.events.len() {
+            return Err(StoreError::Other(format!(
+                "新事项的版本应等于事件数 {}，实为 {}",
+                new.events.len(),
+                new.case.version
+            )));
+        }
+        let req = CreateReq {
+            events: new.events.iter().map(EventRow::new).collect::<Result<_>>()?,
+            personal: new.personal.as_ref().map(to_json).transpose()?,
+            case: new.case,
+            derived: new.derived,
+        };
+        self.writer.call(move |c| cases::create(c, req)).await
+    }
+
+    async fn append(&self, w: AppendWrite) -> Result<Vec<StoredEvent>> {
+        let expected_after = w.expected_version as usize + w.events.len();
+        if w.case.version as usize != expected_after {
+            return Err(StoreError::Other(format!(
+                "事项版本不符：预期版本 {} 加 {} 个事件应为 {expected_after}，实为 {}",
+                w.expected_version,
+                w.events.len(),
+                w.case.version
+            )));
+        }
+        let req = AppendReq {
+            id: w.case.id,
+            row: CaseRow::new(&w.case, &w.derived)?,
+            expected: w.expected_version,
+            events: w.events.iter().map(EventRow::new).collect::<Result<_>>()?,
+            orgs: cases::org_ids(&w.derived),
+            purge_personal: w.purge_personal,
+        };
+        self.writer.call(move |c| cases::append(c, req)).await
+    }
+
+    async fn get_case(&self, id: CaseId) -> Result<Option<Case>> {
+        self.readers.call(move |c| cases::get(c, id)).await
+    }
+
+    async fn get_case_by_code(&self, code: &TrackingCode) -> Result<Option<Case>> {
+        let code = code.clone();
+        self.readers.call(move |c| cases::get_by_code(c, &code)).await
+    }
+
+    async fn list_cases(&self, query: &CaseQuery) -> Result<CasePage> {
+        let query = query.clone();
+        self.readers.call(move |c| query::list(c, &query)).await
+    }
+
+    async fn count_cases(&self) -> Result<i64> {
+        self.readers.call(|c| cases::scalar(c, "SELECT COUNT(*) FROM cases")).await
+    }
+
+    async fn cases_in_range(&self, from: CaseId, to: CaseId) -> Result<Vec<Case>> {
+        self.readers.call(move |c| cases::in_range(c, from, to)).await
+    }
+
+    async fn max_case_id(&self) -> Result<CaseId> {
+        self.readers.call(|c| cases::scalar(c, "SELECT COALESCE(MAX(id), 0) FROM cases").map(CaseId)).await
+    }
+
+    async fn case_events(&self, id: CaseId) -> Result<Vec<StoredEvent>> {
+        self.readers.call(move |c| cases::case_events(c, id)).await
+    }
+
+    async fn events_after(&self, after: i64, limit: u32) -> Result<Vec<StoredEvent>> {
+        self.readers.call(move |c| cases::events_after(c, after, limit)).await
+    }
+
+    async fn events_in_case_range(&self, from: CaseId, to: CaseId) -> Result<Vec<StoredEvent>> {
+        self.readers.call(move |c| cases::events_in_case_range(c, from, to)).await
+    }
+
+    async fn chain_head(&self) -> Result<(i64, String)> {
+        self.readers.call(cases::head).await
+    }
+
+    async fn personal_data(&self, id: CaseId) -> Result<Option<PersonalRecord>> {
+        self.readers.call(move |c| cases::personal(c, id)).await
+    }
+
+    async fn record_access(&self, rec: AccessRecord) -> Result<()> {
+        let fields = to_json(&rec.fields)?;
+        self.writer.call(move |c| admin::record_access(c, &rec, &fields)).await
+    }
+
+    async fn access_log(&self, case: Option<CaseId>, limit: u32) -> Result<Vec<AccessRecord>> {
+        self.readers.call(move |c| admin::access_log(c, case, limit)).await
+    }
+
+    async fn save_org(&self, org: &Org) -> Result<OrgId> {
+        let kind = admin::org_kind(org)?;
+        let org = org.clone();
+        self.writer.call(move |c| admin::save_org(c, &org, &kind)).await
+    }
+
+    async fn list_orgs(&self) -> Result<Vec<Org>> {
+        self.readers.call(admin::list_orgs).await
+    }
+
+    async fn save_user(&self, user: &User) -> Result<UserId> {
+        let roles = admin::user_roles(user)?;
+        let user = user.clone();
+        self.writer.call(move |c| admin::save_user(c, &user, &roles)).await
+    }
+
+    async fn get_user(&self, id: UserId) -> Result<Option<User>> {
+        self.readers.call(move |c| Ok(admin::users(c, "WHERE id = ?1", [id.0])?.pop())).await
+    }
+
+    async fn get_user_by_name(&self, username: &str) -> Result<Option<User>> {
+        let name = username.to_string();
+        self.readers.call(move |c| Ok(admin::users(c, "WHERE username = ?1", [name])?.pop())).await
+    }
+
+    async fn list_users(&self) -> Result<Vec<User>> {
+        self.readers.call(|c| admin::users(c, "ORDER BY id", [])).await
+    }
+
+    async fn save_session(&self, s: &Session) -> Result<()> {
+        let s = s.clone();
+        self.writer.call(move |c| admin::save_session(c, &s)).await
+    }
+
+    async fn get_session(&self, token_hash: &str) -> Result<Option<Session>> {
+        let h = token_hash.to_string();
+        self.readers.call(move |c| admin::get_session(c, &h)).await
+    }
+
+    async fn delete_session(&self, token_hash: &str) -> Result<()> {
+        let h = token_hash.to_string();
+        self.writer.call(move |c| admin::change(c, "DELETE FROM sessions WHERE token_hash = ?1", [h]).map(drop)).await
+    }
+
+    async fn purge_sessions(&self, now: DateTime<Utc>) -> Result<u64> {
+        self.writer.call(move |c| admin::change(c, "DELETE FROM sessions WHERE expires_at < ?1", [ts(now)])).await
+    }
+
+    async fn save_api_token(&self, t: &ApiToken) -> Result<()> {
+        let t = t.clone();
+        self.writer.call(move |c| admin::save_api_token(c, &t)).await
+    }
+
+    async fn get_api_token(&self, token_hash: &str) -> Result<Option<ApiToken>> {
+        let h = token_hash.to_string();
+        self.readers.call(move |c| Ok(admin::api_tokens(c, "WHERE token_hash = ?1", [h])?.pop())).await
+    }
+
+    async fn list_api_tokens(&self) -> Result<Vec<ApiToken>> {
+        self.readers.call(|c| admin::api_tokens(c, "ORDER BY created_at, token_hash", [])).await
+    }
+
+    async fn get_setting(&self, key: &str) -> Result<Option<String>> {
+        let key = key.to_string();
+        self.readers.call(move |c| admin::get_setting(c, &key)).await
+    }
+
+    async fn put_setting(&self, key: &str, value: &str) -> Result<()> {
+        let (key, value) = (key.to_string(), value.to_string());
+        let sql = "INSERT INTO settings (key, value) VALUES (?1, ?2)
+                   ON CONFLICT (key) DO UPDATE SET value = excluded.value";
+        self.writer.call(move |c| admin::change(c, sql, params![key, value]).map(drop)).await
+    }
+
+    async fn put_blob(&self, sha256: &str, mime: &str, bytes: Vec<u8>) -> Result<()> {
+        let (sha256, mime) = (sha256.to_string(), mime.to_string());
+        // Content-addressed: an existing row already holds these bytes.
+        let sql = "INSERT INTO blobs (sha256, mime, bytes) VALUES (?1, ?2, ?3) ON CONFLICT (sha256) DO NOTHING";
+        self.writer.call(move |c| admin::change(c, sql, params![sha256, mime, bytes]).map(drop)).await
+    }
+
+    async fn get_blob(&self, sha256: &str) -> Result<Option<(String, Vec<u8>)>> {
+        let sha256 = sha256.to_string();
+        self.readers.call(move |c| admin::get_blob(c, &sha256)).await
+    }
+
+    async fn try_lease(&self, job: &str, holder: &str, now: DateTime<Utc>, ttl_secs: i64) -> Result<bool> {
+        let (job, holder) = (job.to_string(), holder.to_string());
+        self.writer.call(move |c| admin::try_lease(c, &job, &holder, now, ttl_secs)).await
+    }
+}

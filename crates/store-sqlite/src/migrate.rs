@@ -1,0 +1,39 @@
+//! Schema migrations: numbered SQL files, each applied once and recorded in `schema_migrations`.
+
+use rusqlite::Connection;
+
+use redress_store::{Result, StoreError};
+
+use crate::codec::{map_err, ts};
+
+const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../migrations/0001_init.sql"))];
+
+/// Applies the migrations not yet recorded. Runs inside the writer's transaction, so a
+/// failing migration leaves the schema as it was.
+pub(crate) fn apply(conn: &Connection) -> Result<()> {
+    conn.execute_batch(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)",
+    )
+    .map_err(map_err)?;
+    let current: i64 = conn
+        .query_row("SELECT COALESCE(MAX(version), 0) FROM schema_migrations", [], |r| r.get(0))
+        .map_err(map_err)?;
+    if current > latest() {
+        return Err(StoreError::Other(format!("数据库结构版本 {current} 比本程序支持的 {} 新，请升级程序", latest())));
+    }
+    for &(version, sql) in MIGRATIONS.iter().filter(|(v, _)| *v > current) {
+        conn.execute_batch(sql).map_err(map_err)?;
+        conn.execute(
+            "INSERT INTO schema_migrations (version, applied_at) VALUES (?1, ?2)",
+            rusqlite::params![version, ts(chrono::Utc::now())],
+        )
+        .map_err(map_err)?;
+        tracing::info!(version, "applied SQLite migration");
+    }
+    Ok(())
+}
+
+/// The newest schema version this build knows.
+fn latest() -> i64 {
+    MIGRATIONS.last().map_or(0, |m| m.0)
+}

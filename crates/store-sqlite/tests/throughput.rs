@@ -1,0 +1,43 @@
+//! Group-commit throughput. Ignored by default; run with
+//! `cargo test --release -p redress-store-sqlite --test throughput -- --ignored --nocapture`.
+
+mod common;
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use redress_store::conformance::{self, registration};
+use redress_store::Store;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore]
+async fn durable_creates_per_second() {
+    const TOTAL: u64 = 20_000;
+    const CLIENTS: u64 = 256;
+    let store = Arc::new(common::fresh("throughput").await);
+    let started = Instant::now();
+    let clients: Vec<_> = (0..CLIENTS)
+        .map(|c| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                for n in (c..TOTAL).step_by(CLIENTS as usize) {
+                    let mut w = registration(n, conformance::matter(&format!("压力测试事项{n}"), 10), conformance::t(1, 1, 0));
+                    w.personal = Some(redress_domain::Petitioner { name: Some("张三".into()), phone: Some("13812345678".into()), ..Default::default() });
+                    store.create_case(w).await.expect("create");
+                }
+            })
+        })
+        .collect();
+    for c in clients {
+        c.await.unwrap();
+    }
+    let secs = started.elapsed().as_secs_f64();
+    let stats = store.write_stats();
+    println!(
+        "{TOTAL} creates in {secs:.2}s = {:.0}/s; {} batches, {:.1} requests/batch",
+        TOTAL as f64 / secs,
+        stats.batches,
+        stats.requests as f64 / stats.batches as f64
+    );
+    assert_eq!(store.count_cases().await.unwrap(), TOTAL as i64);
+}
