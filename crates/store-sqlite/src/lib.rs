@@ -1,9 +1,9 @@
 //! Embedded SQLite implementation of [`redress_store::Store`].
 //!
 //! One writer thread owns the only write connection and commits requests in groups (see
-//! [`writer`]): an `Ok` from a write means its batch was committed with `synchronous=FULL`,
+//! `writer.rs`): an `Ok` from a write means its batch was committed with `synchronous=FULL`,
 //! i.e. fsync'd. Reads go to a small pool of read-only connections, which WAL lets run
-//! alongside the writer.
+//! alongside the writer. Schema changes are the SQL files under `migrations/`.
 
 mod admin;
 mod cases;
@@ -38,6 +38,21 @@ pub struct SqliteStore {
     // close and checkpoints the WAL into the main file.
     readers: Readers,
     writer: Writer,
+    // Last, so it runs after every connection has closed.
+    cleanup: Option<RemoveFiles>,
+}
+
+/// Deletes a database file and its companions when dropped (throw-away test databases).
+struct RemoveFiles(PathBuf);
+
+impl Drop for RemoveFiles {
+    fn drop(&mut self) {
+        for suffix in ["", "-wal", "-shm", "-journal"] {
+            let mut p = self.0.as_os_str().to_owned();
+            p.push(suffix);
+            let _ = std::fs::remove_file(p);
+        }
+    }
 }
 
 /// Group-commit counters since the store was opened.
@@ -68,7 +83,7 @@ impl SqliteStore {
         let conn = open_writer(&path)?;
         let readers = Readers::new(&path)?;
         let writer = Writer::start(conn)?;
-        Ok(SqliteStore { path, readers, writer })
+        Ok(SqliteStore { path, readers, writer, cleanup: None })
     }
 
     /// Opens `sqlite://PATH` or `sqlite:PATH` (`sqlite:///abs/path.db` for an absolute path).
@@ -103,7 +118,10 @@ impl SqliteStore {
         }
         let src = self.readers.open_one()?;
         copy_database(&src, &partial)?;
-        std::fs::rename(&partial, dest).map_err(storage)
+        std::fs::rename(&partial, dest).map_err(storage)?;
+        // The rename is durable only once the directory entry is.
+        let dir = dest.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        std::fs::File::open(dir).and_then(|d| d.sync_all()).map_err(storage)
     }
 
     pub fn write_stats(&self) -> WriteStats {
@@ -134,7 +152,8 @@ impl SqliteStore {
     }
 
     /// Test support: blocks the writer thread until the returned guard is dropped, so that
-    /// requests sent meanwhile are committed together as one batch.
+    /// requests sent meanwhile are committed together as one batch. Drop the guard before
+    /// the store: dropping the store waits for the writer.
     #[doc(hidden)]
     pub async fn hold_writer(&self) -> Result<WriterHold> {
         let (started_tx, started_rx) = oneshot::channel();
@@ -149,6 +168,13 @@ impl SqliteStore {
             .await?;
         started_rx.await.map_err(|_| StoreError::Other("写入线程未响应".into()))?;
         Ok(WriterHold { _release: release })
+    }
+
+    /// Test support: the database files are deleted when the store is dropped.
+    #[doc(hidden)]
+    pub fn delete_files_on_drop(mut self) -> SqliteStore {
+        self.cleanup = Some(RemoveFiles(self.path.clone()));
+        self
     }
 
     /// Test support: runs SQL on the write connection inside the next batch (used to
@@ -251,12 +277,12 @@ impl Store for SqliteStore {
     }
 
     async fn get_case(&self, id: CaseId) -> Result<Option<Case>> {
-        self.readers.call(move |c| cases::get(c, id)).await
+        self.readers.quick(move |c| cases::get(c, id)).await
     }
 
     async fn get_case_by_code(&self, code: &TrackingCode) -> Result<Option<Case>> {
         let code = code.clone();
-        self.readers.call(move |c| cases::get_by_code(c, &code)).await
+        self.readers.quick(move |c| cases::get_by_code(c, &code)).await
     }
 
     async fn list_cases(&self, query: &CaseQuery) -> Result<CasePage> {
@@ -289,11 +315,11 @@ impl Store for SqliteStore {
     }
 
     async fn chain_head(&self) -> Result<(i64, String)> {
-        self.readers.call(cases::head).await
+        self.readers.quick(cases::head).await
     }
 
     async fn personal_data(&self, id: CaseId) -> Result<Option<PersonalRecord>> {
-        self.readers.call(move |c| cases::personal(c, id)).await
+        self.readers.quick(move |c| cases::personal(c, id)).await
     }
 
     async fn record_access(&self, rec: AccessRecord) -> Result<()> {
@@ -322,12 +348,12 @@ impl Store for SqliteStore {
     }
 
     async fn get_user(&self, id: UserId) -> Result<Option<User>> {
-        self.readers.call(move |c| Ok(admin::users(c, "WHERE id = ?1", [id.0])?.pop())).await
+        self.readers.quick(move |c| Ok(admin::users(c, "WHERE id = ?1", [id.0])?.pop())).await
     }
 
     async fn get_user_by_name(&self, username: &str) -> Result<Option<User>> {
         let name = username.to_string();
-        self.readers.call(move |c| Ok(admin::users(c, "WHERE username = ?1", [name])?.pop())).await
+        self.readers.quick(move |c| Ok(admin::users(c, "WHERE username = ?1", [name])?.pop())).await
     }
 
     async fn list_users(&self) -> Result<Vec<User>> {
@@ -341,7 +367,7 @@ impl Store for SqliteStore {
 
     async fn get_session(&self, token_hash: &str) -> Result<Option<Session>> {
         let h = token_hash.to_string();
-        self.readers.call(move |c| admin::get_session(c, &h)).await
+        self.readers.quick(move |c| admin::get_session(c, &h)).await
     }
 
     async fn delete_session(&self, token_hash: &str) -> Result<()> {
@@ -360,7 +386,7 @@ impl Store for SqliteStore {
 
     async fn get_api_token(&self, token_hash: &str) -> Result<Option<ApiToken>> {
         let h = token_hash.to_string();
-        self.readers.call(move |c| Ok(admin::api_tokens(c, "WHERE token_hash = ?1", [h])?.pop())).await
+        self.readers.quick(move |c| Ok(admin::api_tokens(c, "WHERE token_hash = ?1", [h])?.pop())).await
     }
 
     async fn list_api_tokens(&self) -> Result<Vec<ApiToken>> {
@@ -369,7 +395,7 @@ impl Store for SqliteStore {
 
     async fn get_setting(&self, key: &str) -> Result<Option<String>> {
         let key = key.to_string();
-        self.readers.call(move |c| admin::get_setting(c, &key)).await
+        self.readers.quick(move |c| admin::get_setting(c, &key)).await
     }
 
     async fn put_setting(&self, key: &str, value: &str) -> Result<()> {

@@ -1,5 +1,6 @@
-//! A small pool of read-only connections. WAL lets them read while the writer writes;
-//! each query runs on the blocking pool so it never stalls the async workers.
+//! A small pool of read-only connections. WAL lets them read while the writer writes.
+//! Queries run on the blocking pool so they never stall the async workers; lookups by key,
+//! cheaper than the hand-off, run in place ([`Readers::quick`]).
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -11,7 +12,10 @@ use redress_store::{Result, StoreError};
 
 use crate::codec::map_err;
 
+/// Queries running at once on the blocking pool.
 const POOL_SIZE: usize = 4;
+/// Connections kept open: the blocking pool's plus one per async worker doing a quick lookup.
+const MAX_IDLE: usize = 8;
 
 pub(crate) struct Readers {
     path: PathBuf,
@@ -34,26 +38,49 @@ impl Readers {
         let idle = self.idle.clone();
         let path = self.path.clone();
         tokio::task::spawn_blocking(move || {
-            // Empty only after a cancelled caller left its query running; open another then.
-            let taken = idle.lock().unwrap_or_else(|p| p.into_inner()).pop();
-            let conn = match taken {
+            let conn = match take(&idle) {
                 Some(c) => c,
                 None => open_reader(&path)?,
             };
             let out = op(&conn);
-            let mut idle = idle.lock().unwrap_or_else(|p| p.into_inner());
-            if idle.len() < POOL_SIZE {
-                idle.push(conn);
-            }
+            give_back(&idle, conn);
             out
         })
         .await
         .map_err(|e| StoreError::Other(format!("读取任务失败：{e}")))?
     }
 
+    /// For lookups by key, which take microseconds: runs on the calling thread when a
+    /// connection is idle, sparing two thread switches through the blocking pool; otherwise
+    /// goes the way of [`Readers::call`]. At most one such lookup runs per async worker
+    /// thread, so connections stay few.
+    pub async fn quick<T, F>(&self, op: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T> + Send + 'static,
+    {
+        let Some(conn) = take(&self.idle) else {
+            return self.call(op).await;
+        };
+        let out = op(&conn);
+        give_back(&self.idle, conn);
+        out
+    }
+
     /// A connection of its own, outside the pool, for long jobs such as backup.
     pub fn open_one(&self) -> Result<Connection> {
         open_reader(&self.path)
+    }
+}
+
+fn take(idle: &Mutex<Vec<Connection>>) -> Option<Connection> {
+    idle.lock().unwrap_or_else(|p| p.into_inner()).pop()
+}
+
+fn give_back(idle: &Mutex<Vec<Connection>>, conn: Connection) {
+    let mut idle = idle.lock().unwrap_or_else(|p| p.into_inner());
+    if idle.len() < MAX_IDLE {
+        idle.push(conn);
     }
 }
 

@@ -187,7 +187,10 @@ fn run_in_savepoint(conn: &Connection, job: &mut dyn WriteJob) -> Outcome {
     if let Err(e) = exec(conn, "SAVEPOINT job") {
         return abort(conn, e);
     }
-    let err = match job.run(conn).and_then(|()| exec(conn, "RELEASE job")) {
+    // A panicking request must not take the only writer down with it.
+    let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job.run(conn)))
+        .unwrap_or_else(|_| Err(StoreError::Other("写入请求内部错误".into())));
+    let err = match ran.and_then(|()| exec(conn, "RELEASE job")) {
         Ok(()) => return Outcome::Done,
         Err(e) => e,
     };

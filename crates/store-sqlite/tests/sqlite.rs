@@ -10,7 +10,7 @@ use redress_store::conformance::{self, append_write, create, registration, verif
 use redress_store::{Store, StoreError};
 use redress_store_sqlite::SqliteStore;
 
-use common::{fresh, remove_db, temp_db};
+use common::{fresh, fresh_kept, temp_db};
 
 #[tokio::test]
 async fn write_connection_runs_wal_with_full_sync() {
@@ -30,7 +30,7 @@ async fn open_url_accepts_both_spellings() {
     let a = SqliteStore::open_url(&format!("sqlite://{abs}")).unwrap();
     assert_eq!(a.path(), path);
     drop(a);
-    let b = SqliteStore::open_url(&format!("sqlite:{abs}?mode=rwc")).unwrap();
+    let b = SqliteStore::open_url(&format!("sqlite:{abs}?mode=rwc")).unwrap().delete_files_on_drop();
     assert_eq!(b.path(), path);
     assert!(matches!(SqliteStore::open_url("postgres://x/y"), Err(StoreError::Other(_))));
     assert!(matches!(SqliteStore::open_url("sqlite://"), Err(StoreError::Other(_))));
@@ -38,14 +38,14 @@ async fn open_url_accepts_both_spellings() {
 
 #[tokio::test]
 async fn migrate_records_its_version_and_reopening_keeps_everything() {
-    let store = fresh("reopen").await;
+    let store = fresh_kept("reopen").await;
     let path = store.path().to_path_buf();
     let c = create(&store, 1).await;
     store.append(append_write(&c, &[conformance::accept()], conformance::t(2, 1, 0))).await.unwrap();
     let head = store.chain_head().await.unwrap();
     drop(store);
 
-    let reopened = SqliteStore::open(&path).unwrap();
+    let reopened = SqliteStore::open(&path).unwrap().delete_files_on_drop();
     reopened.migrate().await.unwrap();
     assert_eq!(reopened.chain_head().await.unwrap(), head);
     assert_eq!(reopened.get_case(c.id).await.unwrap().unwrap().version, 2);
@@ -180,7 +180,7 @@ impl Drop for ReadOnlyFile {
 
 #[tokio::test]
 async fn read_only_database_gives_storage_error_and_keeps_data() {
-    let store = fresh("readonly").await;
+    let store = fresh_kept("readonly").await;
     let path = store.path().to_path_buf();
     let c = create(&store, 1).await;
     let head = store.chain_head().await.unwrap();
@@ -200,7 +200,7 @@ async fn read_only_database_gives_storage_error_and_keeps_data() {
     drop(store);
     drop(guard);
 
-    let store = SqliteStore::open(&path).unwrap();
+    let store = SqliteStore::open(&path).unwrap().delete_files_on_drop();
     assert_eq!(store.chain_head().await.unwrap(), head);
     assert_eq!(store.count_cases().await.unwrap(), 1);
     verify_chain(&store).await;
@@ -217,8 +217,18 @@ async fn full_disk_gives_storage_error_and_writes_nothing() {
 
     let mut big = conformance::matter("超大事项", 10);
     big.content = "很长的内容。".repeat(3000);
-    let err = store.create_case(registration(2, big, conformance::t(2, 1, 0))).await;
-    assert!(matches!(err, Err(StoreError::Storage(ref m)) if m.contains("SQLITE_FULL")), "{err:?}");
+    // A small write ahead of it in the same batch: SQLite may roll the whole transaction
+    // back on SQLITE_FULL, and then that write must report failure too, not success.
+    let hold = store.hold_writer().await.unwrap();
+    let s = store.clone();
+    let small = tokio::spawn(async move { s.put_setting("small", "v").await });
+    let s = store.clone();
+    let large = tokio::spawn(async move { s.create_case(registration(2, big, conformance::t(2, 1, 0))).await.map(drop) });
+    let (results, batches) = queue_behind_hold(&store, vec![small, large], hold).await;
+    assert_eq!(batches, 1);
+    assert!(matches!(results[1], Err(StoreError::Storage(ref m)) if m.contains("SQLITE_FULL")), "{results:?}");
+    let stored = store.get_setting("small").await.unwrap();
+    assert_eq!(results[0].is_ok(), stored.is_some(), "the reply tells the truth: {results:?}");
     assert_eq!(conformance::snapshot(&*store).await, before, "nothing half-written");
 
     store.execute_on_writer("PRAGMA max_page_count = 1073741823").await.unwrap();
@@ -240,12 +250,10 @@ async fn backup_copy_has_the_same_chain_head() {
     assert!(!Path::new(&format!("{}.partial", dest.display())).exists());
     assert!(!Path::new(&format!("{}-wal", dest.display())).exists(), "one self-contained file");
 
-    let copy = SqliteStore::open(&dest).unwrap();
+    let copy = SqliteStore::open(&dest).unwrap().delete_files_on_drop();
     copy.migrate().await.unwrap();
     assert_eq!(copy.chain_head().await.unwrap(), store.chain_head().await.unwrap());
     assert_eq!(copy.count_cases().await.unwrap(), 20);
     assert_eq!(copy.get_blob("sha").await.unwrap().unwrap().1, b"hello");
     assert_eq!(verify_chain(&copy).await.len(), 40);
-    drop(copy);
-    remove_db(&dest);
 }

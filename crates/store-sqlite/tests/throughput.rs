@@ -41,3 +41,37 @@ async fn durable_creates_per_second() {
     );
     assert_eq!(store.count_cases().await.unwrap(), TOTAL as i64);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore]
+async fn point_reads_per_second() {
+    const TOTAL: u64 = 200_000;
+    const CLIENTS: u64 = 256;
+    let store = Arc::new(common::fresh("reads").await);
+    let user = conformance::some_user(&*store, "alice").await;
+    let session = redress_store::Session {
+        token_hash: "h".into(),
+        user_id: user.id,
+        created_at: conformance::t(1, 0, 0),
+        expires_at: conformance::t(2, 0, 0),
+        csrf_token: "c".into(),
+    };
+    store.save_session(&session).await.unwrap();
+    let started = Instant::now();
+    let clients: Vec<_> = (0..CLIENTS)
+        .map(|_| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                for _ in 0..TOTAL / CLIENTS {
+                    let s = store.get_session("h").await.unwrap().unwrap();
+                    store.get_user(s.user_id).await.unwrap().unwrap();
+                }
+            })
+        })
+        .collect();
+    for c in clients {
+        c.await.unwrap();
+    }
+    let secs = started.elapsed().as_secs_f64();
+    println!("{} session+user lookups in {secs:.2}s = {:.0}/s", TOTAL, TOTAL as f64 / secs);
+}

@@ -825,7 +825,7 @@ pub async fn access_log_records_and_filters_by_case(store: Arc<dyn Store>) {
         store.record_access(r.clone()).await.expect("record_access");
     }
     assert_eq!(store.access_log(Some(c1.id), 10).await.unwrap(), [r3.clone(), r1.clone()], "newest first");
-    assert_eq!(store.access_log(Some(c2.id), 10).await.unwrap(), [r2.clone()]);
+    assert_eq!(store.access_log(Some(c2.id), 10).await.unwrap(), std::slice::from_ref(&r2));
     assert_eq!(store.access_log(None, 10).await.unwrap(), [r3.clone(), r2.clone(), r1]);
     assert_eq!(store.access_log(None, 2).await.unwrap(), [r3, r2], "limited");
     assert!(store.access_log(Some(CaseId(c2.id.0 + 100)), 10).await.unwrap().is_empty());

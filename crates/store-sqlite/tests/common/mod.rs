@@ -16,18 +16,14 @@ pub fn temp_db(tag: &str) -> PathBuf {
     dir.join(format!("{tag}-{}-{nanos}-{n}.db", std::process::id()))
 }
 
+/// A migrated store on a new file, deleted again when the store is dropped.
 pub async fn fresh(tag: &str) -> SqliteStore {
+    fresh_kept(tag).await.delete_files_on_drop()
+}
+
+/// A migrated store on a new file that outlives the store, for tests that reopen it.
+pub async fn fresh_kept(tag: &str) -> SqliteStore {
     let store = SqliteStore::open(temp_db(tag)).expect("open");
     store.migrate().await.expect("migrate");
     store
-}
-
-/// Removes a database file and its WAL companions.
-#[allow(dead_code)]
-pub fn remove_db(path: &std::path::Path) {
-    for suffix in ["", "-wal", "-shm", "-journal"] {
-        let mut p = path.as_os_str().to_owned();
-        p.push(suffix);
-        let _ = std::fs::remove_file(p);
-    }
 }
