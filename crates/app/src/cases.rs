@@ -279,16 +279,21 @@ impl App {
 
     /// The case as this person may see it.
     pub async fn case_view(&self, p: &Principal, id: CaseId) -> AppResult<CaseView> {
-        let cfg = self.cfg().await?;
         let case = self.store.get_case(id).await?.ok_or(AppError::NotFound("事项"))?;
         permissions::may_view(p, &case)?;
-        let now = self.now();
-        let warn = cfg.rules.warn_days;
         let masked = if case.anonymous || case.personal_data_purged {
             None
         } else {
             self.store.personal_data(id).await?.map(|r| r.petitioner.masked())
         };
+        self.view_of(p, case, masked).await
+    }
+
+    /// Builds the view from a case already in hand (no store reads), e.g. right after intake.
+    pub async fn view_of(&self, p: &Principal, case: Case, masked: Option<Petitioner>) -> AppResult<CaseView> {
+        let cfg = self.cfg().await?;
+        let now = self.now();
+        let warn = cfg.rules.warn_days;
         Ok(CaseView {
             id: case.id,
             number: case.number(),

@@ -1,7 +1,8 @@
 //! Rough group-commit throughput: N concurrent tasks create cases on a throw-away database.
 //!
 //! cargo run --release -p redress-store-postgres --example pg_throughput -- [total] [tasks]
-//! (REDRESS_TEST_PG_URL overrides postgres://postgres@127.0.0.1:5432/test)
+//! (REDRESS_TEST_PG_URL overrides postgres://postgres@127.0.0.1:5432/test; IN_FLIGHT=n and
+//! OVERLAP=0|1 override the writer options; PG_OPTIONS adds server options to the URL)
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -11,7 +12,7 @@ use redress_domain::case::*;
 use redress_domain::event::Actor;
 use redress_domain::*;
 use redress_store::{Derived, NewCaseWrite, Store};
-use redress_store_postgres::{testing, PgStore};
+use redress_store_postgres::{testing, PgOptions, PgStore};
 
 fn code(n: u64) -> TrackingCode {
     let mut b = [0u8; 16];
@@ -72,7 +73,19 @@ async fn main() {
         Ok(o) => format!("{url}?options={o}"),
         Err(_) => url,
     };
-    let store = Arc::new(PgStore::connect(&url).await.expect("connect").drop_database_on_drop(&admin, &name));
+    let mut opts = PgOptions::default();
+    if let Some(n) = std::env::var("IN_FLIGHT").ok().and_then(|v| v.parse().ok()) {
+        opts.in_flight = n;
+    }
+    if let Some(n) = std::env::var("MIN_OVERLAP").ok().and_then(|v| v.parse().ok()) {
+        opts.min_overlap_batch = n;
+    }
+    if let Ok(v) = std::env::var("OVERLAP") {
+        opts.overlap_commits = v != "0";
+    }
+    print!("in_flight {} min_overlap {} overlap_commits {}: ", opts.in_flight, opts.min_overlap_batch, opts.overlap_commits);
+    let store =
+        Arc::new(PgStore::connect_with(&url, opts).await.expect("connect").drop_database_on_drop(&admin, &name));
     store.migrate().await.expect("migrate");
 
     // Warm the pool so every backend exists before the CPU snapshot.

@@ -41,6 +41,19 @@ pub struct PgOptions {
     pub pool_size: usize,
     /// Most requests the writer commits in one transaction.
     pub max_batch: usize,
+    /// Batches that may commit at once, each on its own connection. 1 (the default): strictly
+    /// one after another, which gives the largest batches and the least CPU per case. 2 with
+    /// `overlap_commits` pays off when fsync is slow (a busy or networked disk) and clients
+    /// are few: the next batch runs during this one's flush.
+    pub in_flight: usize,
+    /// While a batch is committing, a further one starts only once this many requests wait;
+    /// fewer wait for the running batch, so that batches stay large when CPU is the limit.
+    pub min_overlap_batch: usize,
+    /// Commit batches with `synchronous_commit = off` and then wait for the WAL flush in a
+    /// separate tiny synchronous transaction, so the chain lock is not held through the
+    /// fsync. Every `Ok` is still durable (see the writer module); readers may see a batch a
+    /// moment before it is. Off (the default): plain synchronous commits.
+    pub overlap_commits: bool,
     /// How long a request waits for a free connection before `Unavailable`.
     pub wait_timeout: Duration,
     /// How long opening a connection may take.
@@ -52,6 +65,9 @@ impl Default for PgOptions {
         PgOptions {
             pool_size: 8,
             max_batch: 500,
+            in_flight: 1,
+            min_overlap_batch: 16,
+            overlap_commits: false,
             wait_timeout: Duration::from_secs(10),
             connect_timeout: Duration::from_secs(5),
         }
@@ -112,7 +128,13 @@ impl PgStore {
         drop(pool.get().await.map_err(pool_err)?);
         let (tx, rx) = mpsc::channel(opts.max_batch.max(1) * 8);
         let stats = Arc::new(writer::Stats::default());
-        tokio::spawn(writer::run(pool.clone(), rx, opts.max_batch.max(1), stats.clone()));
+        let cfg = writer::Config {
+            max_batch: opts.max_batch.max(1),
+            in_flight: opts.in_flight.clamp(1, opts.pool_size.max(2) - 1),
+            min_overlap_batch: opts.min_overlap_batch.max(1),
+            overlap_commits: opts.overlap_commits,
+        };
+        tokio::spawn(writer::run(pool.clone(), rx, cfg, stats.clone()));
         Ok(PgStore { pool, writer: tx, stats, database, drop_db: None })
     }
 

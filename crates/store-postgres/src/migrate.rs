@@ -6,7 +6,10 @@ use redress_store::Result;
 use crate::error::pg;
 
 /// `(version, name, sql)`, in order. Append only; never edit an applied file.
-pub(crate) const MIGRATIONS: &[(i32, &str, &str)] = &[(1, "0001_init", include_str!("../migrations/0001_init.sql"))];
+pub(crate) const MIGRATIONS: &[(i32, &str, &str)] = &[
+    (1, "0001_init", include_str!("../migrations/0001_init.sql")),
+    (2, "0002_commit_marks", include_str!("../migrations/0002_commit_marks.sql")),
+];
 
 /// Arbitrary constant: "redress" in ASCII, for `pg_advisory_xact_lock`.
 const LOCK_KEY: i64 = 0x0072_6564_7265_7373;
@@ -35,5 +38,9 @@ pub(crate) async fn migrate(client: &mut tokio_postgres::Client) -> Result<()> {
             .await
             .map_err(pg)?;
     }
+    // Housekeeping: marks of backends that are gone (one row per writer connection ever).
+    tx.execute("DELETE FROM commit_marks WHERE pid NOT IN (SELECT pid FROM pg_stat_activity)", &[])
+        .await
+        .map_err(pg)?;
     tx.commit().await.map_err(pg)
 }

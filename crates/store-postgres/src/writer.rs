@@ -5,13 +5,19 @@
 //! 1. `BEGIN`; lock `chain_head`; lock the rows of the cases being appended to; draw ids for
 //!    the new cases from the sequence.
 //! 2. Bulk `INSERT ... SELECT FROM UNNEST(...)` of cases, events, case_orgs and personal data,
-//!    bulk `UPDATE ... FROM UNNEST(...)` of appended cases, the new chain head, `COMMIT`.
+//!    bulk `UPDATE ... FROM UNNEST(...)` of appended cases, the new chain head, `COMMIT`
+//!    (and, with overlapping commits, the flush wait of [`SQL_FLUSH`]).
 //!
 //! Because every appending transaction (of every instance sharing the database) locks the
 //! single `chain_head` row first, the event log stays one chain with contiguous seqs.
 //! Version conflicts are decided under the row locks, in request order, so one stale request
 //! fails alone. If the bulk statements fail (a duplicate tracking code, say), the batch is
 //! rolled back and each request is retried in its own transaction, so only the offender fails.
+//!
+//! With `in_flight > 1` and `overlap_commits`, a second batch may take the chain lock while
+//! the first one's WAL is still being flushed; both then wait for the flush together. This
+//! matters when fsync is slow (a busy or networked disk): the chain lock is otherwise held
+//! through every fsync, one after another.
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -43,6 +49,19 @@ pub(crate) struct Pending {
     pub reply: oneshot::Sender<Result<Done>>,
 }
 
+/// How the writer commits.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Config {
+    pub max_batch: usize,
+    /// Batches that may be committing at once (each on its own connection).
+    pub in_flight: usize,
+    /// While a batch is committing, another starts only with at least this many requests.
+    pub min_overlap_batch: usize,
+    /// Release the chain lock at COMMIT without waiting for the WAL flush, then wait for
+    /// the flush before answering (see [`SQL_FLUSH`]).
+    pub overlap_commits: bool,
+}
+
 /// Counters of the writer, for tests and metrics.
 #[derive(Debug, Default)]
 pub(crate) struct Stats {
@@ -53,49 +72,83 @@ pub(crate) struct Stats {
     pub fallbacks: AtomicU64,
 }
 
-/// Runs until every sender is gone.
-pub(crate) async fn run(pool: Pool, mut rx: mpsc::Receiver<Pending>, max_batch: usize, stats: Arc<Stats>) {
-    let mut batch: Vec<Pending> = Vec::with_capacity(max_batch);
-    while let Some(first) = rx.recv().await {
+/// Runs until every sender is gone. Up to `in_flight` batches commit at once; while all
+/// slots are busy, requests queue and the next batch grows.
+pub(crate) async fn run(pool: Pool, mut rx: mpsc::Receiver<Pending>, cfg: Config, stats: Arc<Stats>) {
+    let in_flight = cfg.in_flight.max(1);
+    let slots = Arc::new(tokio::sync::Semaphore::new(in_flight));
+    let finished = Arc::new(tokio::sync::Notify::new());
+    let mut last_size = 0;
+    loop {
+        let Ok(permit) = slots.clone().acquire_owned().await else { return };
+        let Some(first) = rx.recv().await else { return };
+        let mut batch: Vec<Pending> = Vec::with_capacity(cfg.max_batch.min(64));
         batch.push(first);
-        while batch.len() < max_batch {
-            match rx.try_recv() {
-                Ok(p) => batch.push(p),
-                Err(_) => break,
+        drain(&mut rx, &mut batch, cfg.max_batch);
+        // Another batch is committing: start one more only once about as many requests wait
+        // as that one carries (at least `min_overlap_batch`); fewer wait for it to finish and
+        // go together. Batches then alternate at an even size instead of one big and one
+        // tiny, and stay large, which saves CPU when CPU is the limit.
+        let threshold = last_size.max(cfg.min_overlap_batch).min(cfg.max_batch);
+        while batch.len() < threshold && slots.available_permits() + 1 < in_flight {
+            tokio::select! {
+                biased;
+                // Possibly a stale wake-up: the loop condition looks again.
+                _ = finished.notified() => {}
+                p = rx.recv() => match p {
+                    Some(p) => {
+                        batch.push(p);
+                        drain(&mut rx, &mut batch, cfg.max_batch);
+                    }
+                    None => break,
+                },
             }
         }
-        let (ops, replies): (Vec<Op>, Vec<_>) = batch.drain(..).map(|p| (p.op, p.reply)).unzip();
+        let (ops, replies): (Vec<Op>, Vec<_>) = batch.into_iter().map(|p| (p.op, p.reply)).unzip();
         let n = ops.len();
+        last_size = n;
         stats.batches.fetch_add(1, Ordering::Relaxed);
         stats.requests.fetch_add(n as u64, Ordering::Relaxed);
         stats.largest_batch.fetch_max(n as u64, Ordering::Relaxed);
-        // A separate task, so that a bug that panics fails this batch, not the writer.
-        let pool2 = pool.clone();
-        let stats2 = stats.clone();
-        let results = match tokio::spawn(async move { execute(&pool2, &ops, &stats2).await }).await {
-            Ok(r) => r,
-            Err(e) => {
-                tracing::error!(error = %e, "PostgreSQL writer batch panicked");
-                (0..n).map(|_| Err(StoreError::Other(format!("写入任务异常：{e}")))).collect()
+        let (pool, stats, finished) = (pool.clone(), stats.clone(), finished.clone());
+        tokio::spawn(async move {
+            // Its own task, so that a bug that panics fails this batch, not the writer.
+            let results = match tokio::spawn(async move { execute(&pool, &ops, cfg, &stats).await }).await {
+                Ok(r) => r,
+                Err(e) => {
+                    tracing::error!(error = %e, "PostgreSQL writer batch panicked");
+                    (0..n).map(|_| Err(StoreError::Other(format!("写入任务异常：{e}")))).collect()
+                }
+            };
+            drop(permit);
+            finished.notify_one();
+            for (reply, result) in replies.into_iter().zip(results) {
+                let _ = reply.send(result);
             }
-        };
-        for (reply, result) in replies.into_iter().zip(results) {
-            let _ = reply.send(result);
+        });
+    }
+}
+
+fn drain(rx: &mut mpsc::Receiver<Pending>, batch: &mut Vec<Pending>, max: usize) {
+    while batch.len() < max {
+        match rx.try_recv() {
+            Ok(p) => batch.push(p),
+            Err(_) => break,
         }
     }
 }
 
 /// Commits a batch; falls back to one transaction per request if the bulk one is rejected.
-async fn execute(pool: &Pool, ops: &[Op], stats: &Stats) -> Vec<Result<Done>> {
+async fn execute(pool: &Pool, ops: &[Op], cfg: Config, stats: &Stats) -> Vec<Result<Done>> {
     let refs: Vec<&Op> = ops.iter().collect();
-    match attempt_with_retry(pool, &refs).await {
+    match attempt_with_retry(pool, &refs, cfg).await {
         Ok(results) => results,
         Err(Failure::Rejected(e)) if refs.len() > 1 => {
             tracing::debug!(error = %e, size = refs.len(), "bulk commit rejected; retrying one by one");
             stats.fallbacks.fetch_add(1, Ordering::Relaxed);
             let mut out = Vec::with_capacity(refs.len());
             for op in &refs {
-                out.push(match attempt_with_retry(pool, std::slice::from_ref(op)).await {
+                out.push(match attempt_with_retry(pool, std::slice::from_ref(op), cfg).await {
                     Ok(mut r) => r.pop().unwrap_or_else(|| Err(StoreError::Other("empty result".into()))),
                     Err(Failure::Rejected(e)) => Err(pg(e)),
                     Err(Failure::Unavailable(e)) => Err(e),
@@ -124,11 +177,11 @@ enum AttemptError {
     Ambiguous { error: StoreError, last: Option<(i64, String)>, results: Vec<Result<Done>> },
 }
 
-async fn attempt_with_retry(pool: &Pool, ops: &[&Op]) -> Result<Vec<Result<Done>>, Failure> {
+async fn attempt_with_retry(pool: &Pool, ops: &[&Op], cfg: Config) -> Result<Vec<Result<Done>>, Failure> {
     let mut tries = 0;
     loop {
         tries += 1;
-        match attempt(pool, ops).await {
+        match attempt(pool, ops, cfg).await {
             Ok(r) => return Ok(r),
             // A stale pooled connection (server restarted): one more try on a fresh one.
             Err(AttemptError::Before(Failure::Unavailable(e))) if tries < 2 => {
@@ -148,46 +201,86 @@ async fn attempt_with_retry(pool: &Pool, ops: &[&Op]) -> Result<Vec<Result<Done>
     }
 }
 
-/// After a connection broke during COMMIT: is our last event there?
+/// After a connection broke during COMMIT: is our last event there? If so, wait for the WAL
+/// to be flushed past it before saying yes.
 async fn committed(pool: &Pool, seq: i64, hash: &str) -> Option<bool> {
     let client = pool.get().await.ok()?;
     let row = client.query_opt("SELECT hash FROM events WHERE seq = $1", &[&seq]).await.ok()?;
-    Some(row.is_some_and(|r| r.get::<_, String>(0) == hash))
+    let present = row.is_some_and(|r| r.get::<_, String>(0) == hash);
+    if present {
+        client.batch_execute(SQL_FLUSH).await.ok()?;
+    }
+    Some(present)
 }
+
+/// With `overlap_commits`, a batch commits with `synchronous_commit = off`, which releases the
+/// chain lock as soon as the commit record is in the WAL buffers, so the next batch can run
+/// while this one's WAL is being flushed. Before answering, the batch then runs this tiny
+/// write in its own synchronously committed transaction: its commit waits for the WAL to be
+/// flushed (and replicated, with synchronous standbys) up to its own commit record, which
+/// lies after the batch's. So every `Ok` is durable, exactly as with a synchronous commit,
+/// and concurrent batches share flushes. One row per backend, so these never wait on each
+/// other's row locks. (Readers may see a batch for the moment between its COMMIT and that
+/// flush; a crash in that moment loses the batch, whose writers were never told `Ok`.)
+pub(crate) const SQL_FLUSH: &str = "INSERT INTO commit_marks (pid, n) VALUES (pg_backend_pid(), 1) \
+     ON CONFLICT (pid) DO UPDATE SET n = commit_marks.n + 1";
 
 const SQL_LOCK_HEAD: &str = "SELECT seq, hash FROM chain_head WHERE id = 1 FOR UPDATE";
 const SQL_LOCK_CASES: &str = "SELECT id, version, orgs FROM cases WHERE id = ANY($1::int8[]) FOR UPDATE";
 const SQL_NEXT_IDS: &str = "SELECT nextval('cases_id_seq') FROM generate_series(1, $1::int4)";
-const SQL_INSERT_CASES: &str = "INSERT INTO cases (id, tracking_code, version, status, channel, matter_type, \
-     category, subject, unit_id, intake_org_id, registered_at, updated_at, due_at, demo, orgs, data) \
+const SQL_INSERT_CASES: &str = "INSERT INTO cases (id, tracking_code, version, status, channel, matter_type, category, subject, \
+     unit_id, intake_org_id, registered_at, updated_at, due_at, demo, orgs, data) \
      SELECT u.id, u.code, u.version, u.status, u.channel, u.matter_type, u.category, u.subject, u.unit_id, \
-            u.intake_org_id, u.registered_at, u.updated_at, u.due_at, u.demo, \
-            COALESCE(string_to_array(u.orgs, ',')::int8[], '{}'), u.data \
+     u.intake_org_id, u.registered_at, u.updated_at, u.due_at, u.demo, \
+     COALESCE(string_to_array(u.orgs, ',')::int8[], '{}'), u.data \
      FROM UNNEST($1::int8[], $2::text[], $3::int4[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], \
-                 $9::int8[], $10::int8[], $11::timestamptz[], $12::timestamptz[], $13::timestamptz[], $14::bool[], \
-                 $15::text[], $16::text[]) \
-          AS u(id, code, version, status, channel, matter_type, category, subject, unit_id, intake_org_id, \
-               registered_at, updated_at, due_at, demo, orgs, data)";
+     $9::int8[], $10::int8[], $11::timestamptz[], $12::timestamptz[], $13::timestamptz[], $14::bool[], \
+     $15::text[], $16::text[]) \
+     AS u(id, code, version, status, channel, matter_type, category, subject, unit_id, intake_org_id, \
+     registered_at, updated_at, due_at, demo, orgs, data)";
 const SQL_UPDATE_CASES: &str = "UPDATE cases c SET version = u.version, status = u.status, channel = u.channel, \
      matter_type = u.matter_type, category = u.category, subject = u.subject, unit_id = u.unit_id, \
      intake_org_id = u.intake_org_id, registered_at = u.registered_at, updated_at = u.updated_at, \
      due_at = u.due_at, demo = u.demo, orgs = COALESCE(string_to_array(u.orgs, ',')::int8[], '{}'), data = u.data \
      FROM UNNEST($1::int8[], $2::text[], $3::int4[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], \
-                 $9::int8[], $10::int8[], $11::timestamptz[], $12::timestamptz[], $13::timestamptz[], $14::bool[], \
-                 $15::text[], $16::text[]) \
-          AS u(id, code, version, status, channel, matter_type, category, subject, unit_id, intake_org_id, \
-               registered_at, updated_at, due_at, demo, orgs, data) \
+     $9::int8[], $10::int8[], $11::timestamptz[], $12::timestamptz[], $13::timestamptz[], $14::bool[], \
+     $15::text[], $16::text[]) \
+     AS u(id, code, version, status, channel, matter_type, category, subject, unit_id, intake_org_id, \
+     registered_at, updated_at, due_at, demo, orgs, data) \
      WHERE c.id = u.id";
 const SQL_INSERT_EVENTS: &str = "INSERT INTO events (seq, case_id, case_version, at, kind, payload, prev_hash, hash) \
-     SELECT * FROM UNNEST($1::int8[], $2::int8[], $3::int4[], $4::timestamptz[], $5::text[], $6::text[], $7::text[], $8::text[])";
-const SQL_INSERT_ORGS: &str = "INSERT INTO case_orgs (org_id, case_id) \
-     SELECT * FROM UNNEST($1::int8[], $2::int8[]) ON CONFLICT DO NOTHING";
+     SELECT * FROM UNNEST($1::int8[], $2::int8[], $3::int4[], $4::timestamptz[], $5::text[], $6::text[], \
+     $7::text[], $8::text[])";
 const SQL_DELETE_ORGS: &str = "DELETE FROM case_orgs co USING UNNEST($1::int8[], $2::int8[]) AS d(org_id, case_id) \
      WHERE co.org_id = d.org_id AND co.case_id = d.case_id";
+const SQL_INSERT_ORGS: &str = "INSERT INTO case_orgs (org_id, case_id) SELECT * FROM UNNEST($1::int8[], $2::int8[]) \
+     ON CONFLICT DO NOTHING";
 const SQL_UPSERT_PERSONAL: &str = "INSERT INTO personal_data (case_id, data) SELECT * FROM UNNEST($1::int8[], $2::text[]) \
      ON CONFLICT (case_id) DO UPDATE SET data = EXCLUDED.data";
 const SQL_DELETE_PERSONAL: &str = "DELETE FROM personal_data WHERE case_id = ANY($1::int8[])";
 const SQL_UPDATE_HEAD: &str = "UPDATE chain_head SET seq = $1, hash = $2 WHERE id = 1";
+
+/// A batch of new cases only: cases, events, case_orgs, personal data and the chain head in
+/// one statement (the parts touch disjoint rows; empty arrays insert nothing).
+const SQL_WRITE_NEW: &str = "WITH c AS (INSERT INTO cases (id, tracking_code, version, status, channel, matter_type, category, subject, \
+     unit_id, intake_org_id, registered_at, updated_at, due_at, demo, orgs, data) \
+     SELECT u.id, u.code, u.version, u.status, u.channel, u.matter_type, u.category, u.subject, u.unit_id, \
+     u.intake_org_id, u.registered_at, u.updated_at, u.due_at, u.demo, \
+     COALESCE(string_to_array(u.orgs, ',')::int8[], '{}'), u.data \
+     FROM UNNEST($1::int8[], $2::text[], $3::int4[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], \
+     $9::int8[], $10::int8[], $11::timestamptz[], $12::timestamptz[], $13::timestamptz[], $14::bool[], \
+     $15::text[], $16::text[]) \
+     AS u(id, code, version, status, channel, matter_type, category, subject, unit_id, intake_org_id, \
+     registered_at, updated_at, due_at, demo, orgs, data)), \
+ e AS (INSERT INTO events (seq, case_id, case_version, at, kind, payload, prev_hash, hash) \
+     SELECT * FROM UNNEST($17::int8[], $18::int8[], $19::int4[], $20::timestamptz[], $21::text[], $22::text[], \
+     $23::text[], $24::text[])), \
+ o AS (INSERT INTO case_orgs (org_id, case_id) SELECT * FROM UNNEST($25::int8[], $26::int8[]) \
+     ON CONFLICT DO NOTHING), \
+ p AS (INSERT INTO personal_data (case_id, data) SELECT * FROM UNNEST($27::int8[], $28::text[]) \
+     ON CONFLICT (case_id) DO UPDATE SET data = EXCLUDED.data), \
+ h AS (UPDATE chain_head SET seq = $29, hash = $30 WHERE id = 1) \
+ SELECT 1";
 
 struct Statements {
     lock_head: Statement,
@@ -196,11 +289,12 @@ struct Statements {
     insert_cases: Statement,
     update_cases: Statement,
     insert_events: Statement,
-    insert_orgs: Statement,
     delete_orgs: Statement,
+    insert_orgs: Statement,
     upsert_personal: Statement,
     delete_personal: Statement,
     update_head: Statement,
+    write_new: Statement,
 }
 
 async fn statements(client: &Object) -> Result<Statements, tokio_postgres::Error> {
@@ -211,11 +305,12 @@ async fn statements(client: &Object) -> Result<Statements, tokio_postgres::Error
         insert_cases: client.prepare_cached(SQL_INSERT_CASES).await?,
         update_cases: client.prepare_cached(SQL_UPDATE_CASES).await?,
         insert_events: client.prepare_cached(SQL_INSERT_EVENTS).await?,
-        insert_orgs: client.prepare_cached(SQL_INSERT_ORGS).await?,
         delete_orgs: client.prepare_cached(SQL_DELETE_ORGS).await?,
+        insert_orgs: client.prepare_cached(SQL_INSERT_ORGS).await?,
         upsert_personal: client.prepare_cached(SQL_UPSERT_PERSONAL).await?,
         delete_personal: client.prepare_cached(SQL_DELETE_PERSONAL).await?,
         update_head: client.prepare_cached(SQL_UPDATE_HEAD).await?,
+        write_new: client.prepare_cached(SQL_WRITE_NEW).await?,
     })
 }
 
@@ -385,7 +480,7 @@ struct Update {
     data: String,
 }
 
-async fn attempt(pool: &Pool, ops: &[&Op]) -> Result<Vec<Result<Done>>, AttemptError> {
+async fn attempt(pool: &Pool, ops: &[&Op], cfg: Config) -> Result<Vec<Result<Done>>, AttemptError> {
     let client = pool.get().await.map_err(|e| AttemptError::Before(Failure::Unavailable(pool_err(e))))?;
     let st = statements(&client).await.map_err(before)?;
 
@@ -404,9 +499,10 @@ async fn attempt(pool: &Pool, ops: &[&Op]) -> Result<Vec<Result<Done>>, AttemptE
     let creates = ops.iter().filter(|op| matches!(op, Op::Create(_))).count() as i32;
 
     // ---- round trip 1: begin, lock the chain head and the appended cases, draw ids ----
+    let begin_sql = if cfg.overlap_commits { "BEGIN; SET LOCAL synchronous_commit TO off" } else { "BEGIN" };
     let (begin, head, locked, ids) = tokio::join!(
         biased;
-        client.batch_execute("BEGIN"),
+        client.batch_execute(begin_sql),
         client.query_one(&st.lock_head, &[]),
         async {
             if append_ids.is_empty() {
@@ -598,10 +694,10 @@ async fn attempt(pool: &Pool, ops: &[&Op]) -> Result<Vec<Result<Done>>, AttemptE
         return Ok(results);
     }
 
-    // ---- round trip 2: write everything, move the head, commit ----
-    let ins_params = inserts.params();
-    let upd_params = upd_cols.params();
-    let ev_params: [&(dyn ToSql + Sync); 8] = [
+    // ---- round trip 2: write everything, move the head, commit, wait for the flush ----
+    let ins = inserts.params();
+    let upd = upd_cols.params();
+    let ev: [&(dyn ToSql + Sync); 8] = [
         &events.seq,
         &events.case_id,
         &events.case_version,
@@ -611,29 +707,50 @@ async fn attempt(pool: &Pool, ops: &[&Op]) -> Result<Vec<Result<Done>>, AttemptE
         &events.prev_hash,
         &events.hash,
     ];
-    let odel_params: [&(dyn ToSql + Sync); 2] = [&org_del_org, &org_del_case];
-    let oadd_params: [&(dyn ToSql + Sync); 2] = [&org_add_org, &org_add_case];
-    let pers_params: [&(dyn ToSql + Sync); 2] = [&personal_ids, &personal_data];
-    let purge_params: [&(dyn ToSql + Sync); 1] = [&purge_ids];
-    let head_params: [&(dyn ToSql + Sync); 2] = [&head_seq, &head_hash];
-    let (r_ins, r_upd, r_ev, r_odel, r_oadd, r_pers, r_purge, r_head, r_commit) = tokio::join!(
+    let odel: [&(dyn ToSql + Sync); 2] = [&org_del_org, &org_del_case];
+    let oadd: [&(dyn ToSql + Sync); 2] = [&org_add_org, &org_add_case];
+    let pers: [&(dyn ToSql + Sync); 2] = [&personal_ids, &personal_data];
+    let purge: [&(dyn ToSql + Sync); 1] = [&purge_ids];
+    let head: [&(dyn ToSql + Sync); 2] = [&head_seq, &head_hash];
+    // Only new cases (the intake hot path): all five inserts in one statement, which saves
+    // the server a few percent of CPU per case over five statements.
+    let creates_only = upd_cols.is_empty() && org_del_org.is_empty() && purge_ids.is_empty();
+    let all_new: Vec<&(dyn ToSql + Sync)> =
+        ins.iter().chain(ev.iter()).chain(oadd.iter()).chain(pers.iter()).chain(head.iter()).copied().collect();
+    // Polled in order, so sent in order, all before the first answer comes back.
+    let (r_new, r_ins, r_upd, r_ev, r_odel, r_oadd, r_pers, r_purge, r_head, r_commit, r_flush) = tokio::join!(
         biased;
-        exec_if(&client, !inserts.is_empty(), &st.insert_cases, &ins_params),
-        exec_if(&client, !upd_cols.is_empty(), &st.update_cases, &upd_params),
-        exec_if(&client, !events.seq.is_empty(), &st.insert_events, &ev_params),
-        exec_if(&client, !org_del_org.is_empty(), &st.delete_orgs, &odel_params),
-        exec_if(&client, !org_add_org.is_empty(), &st.insert_orgs, &oadd_params),
-        exec_if(&client, !personal_ids.is_empty(), &st.upsert_personal, &pers_params),
-        exec_if(&client, !purge_ids.is_empty(), &st.delete_personal, &purge_params),
-        exec_if(&client, !events.seq.is_empty(), &st.update_head, &head_params),
+        exec_if(&client, creates_only, &st.write_new, &all_new),
+        exec_if(&client, !creates_only && !inserts.is_empty(), &st.insert_cases, &ins),
+        exec_if(&client, !creates_only && !upd_cols.is_empty(), &st.update_cases, &upd),
+        exec_if(&client, !creates_only && !events.seq.is_empty(), &st.insert_events, &ev),
+        exec_if(&client, !creates_only && !org_del_org.is_empty(), &st.delete_orgs, &odel),
+        exec_if(&client, !creates_only && !org_add_org.is_empty(), &st.insert_orgs, &oadd),
+        exec_if(&client, !creates_only && !personal_ids.is_empty(), &st.upsert_personal, &pers),
+        exec_if(&client, !creates_only && !purge_ids.is_empty(), &st.delete_personal, &purge),
+        exec_if(&client, !creates_only && !events.seq.is_empty(), &st.update_head, &head),
         client.batch_execute("COMMIT"),
+        async {
+            if cfg.overlap_commits {
+                client.batch_execute(SQL_FLUSH).await
+            } else {
+                Ok(())
+            }
+        },
     );
-    let statement_results = [r_ins, r_upd, r_ev, r_odel, r_oadd, r_pers, r_purge, r_head];
-    let mut errors: Vec<tokio_postgres::Error> = statement_results.into_iter().filter_map(Result::err).collect();
+    let mut errors: Vec<tokio_postgres::Error> =
+        [r_new, r_ins, r_upd, r_ev, r_odel, r_oadd, r_pers, r_purge, r_head].into_iter().filter_map(Result::err).collect();
     let commit_failed = r_commit.is_err();
     errors.extend(r_commit.err());
     if errors.is_empty() {
-        return Ok(results);
+        return match r_flush {
+            Ok(()) => Ok(results),
+            // Committed, but not known to be durable: the same question as a lost COMMIT.
+            Err(e) => {
+                let last = events.seq.last().map(|&s| (s, head_hash.clone()));
+                Err(AttemptError::Ambiguous { error: pg(e), last, results })
+            }
+        };
     }
     if errors.iter().any(is_connection_error) {
         // The server may have run COMMIT before the connection broke.
@@ -734,8 +851,19 @@ mod tests {
         }
     }
 
+    const MODES: [Config; 2] = [
+        Config { max_batch: 500, in_flight: 1, min_overlap_batch: 1, overlap_commits: true },
+        Config { max_batch: 500, in_flight: 1, min_overlap_batch: 1, overlap_commits: false },
+    ];
+
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn one_batch_orders_appends_and_fails_only_the_stale_ones() {
+        for cfg in MODES {
+            one_batch_orders_appends(cfg).await;
+        }
+    }
+
+    async fn one_batch_orders_appends(cfg: Config) {
         let store = store().await;
         let (a, _) = store.create_case(create(1)).await.unwrap();
         let w2 = note(&a, 2);
@@ -751,7 +879,7 @@ mod tests {
             Op::Create(create(3)),
         ];
         let stats = Stats::default();
-        let results = execute(store.pool(), &ops, &stats).await;
+        let results = execute(store.pool(), &ops, cfg, &stats).await;
         assert_eq!(appended(&results[0]), [(2, 2)]);
         assert!(matches!(&results[1], Ok(Done::Created(c, e)) if e[0].seq == 3 && c.id.0 > a.id.0));
         assert_eq!(appended(&results[2]), [(4, 3)]);
@@ -769,11 +897,17 @@ mod tests {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_rejected_batch_is_retried_one_by_one() {
+        for cfg in MODES {
+            rejected_batch_retried(cfg).await;
+        }
+    }
+
+    async fn rejected_batch_retried(cfg: Config) {
         let store = store().await;
         let (a, _) = store.create_case(create(1)).await.unwrap();
         let ops = vec![Op::Create(create(2)), Op::Create(create(1)), Op::Append(note(&a, 2)), Op::Create(create(2))];
         let stats = Stats::default();
-        let results = execute(store.pool(), &ops, &stats).await;
+        let results = execute(store.pool(), &ops, cfg, &stats).await;
         let dup = StoreError::Duplicate { field: "tracking_code".into() };
         assert!(matches!(&results[0], Ok(Done::Created(..))));
         assert_eq!(results[1].as_ref().err(), Some(&dup));

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use common::*;
 use redress_domain::{Case, CaseId, OrgId, Status, UserId};
 use redress_store::{event_hash, CaseQuery, Store, StoreError, User, GENESIS_HASH};
-use redress_store_postgres::{testing, PgStore};
+use redress_store_postgres::{testing, PgOptions, PgStore};
 
 /// Reads the whole log and checks it is one chain: seqs 1..=n, each hash over the previous.
 async fn assert_one_chain(store: &dyn Store) -> usize {
@@ -79,7 +79,11 @@ async fn create_read_append_round_trip() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_instances_share_one_chain() {
     let a = Arc::new(fresh_pg().await);
-    let b = Arc::new(second_store(&url_of(&a)).await);
+    // The second instance overlaps its batches' flushes (the first commits strictly one after
+    // another, the default): both modes must share the chain.
+    let overlapping = PgOptions { in_flight: 2, overlap_commits: true, min_overlap_batch: 4, ..PgOptions::default() };
+    let b = Arc::new(PgStore::connect_with(&url_of(&a), overlapping).await.unwrap());
+    b.migrate().await.unwrap();
     const PER_INSTANCE: usize = 300;
 
     // Concurrent creates from both instances.
@@ -333,4 +337,30 @@ async fn futures_join<T: Send + 'static>(tasks: Vec<tokio::task::JoinHandle<T>>)
         out.push(t.await.expect("task"));
     }
     out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_database_at_an_older_migration_is_upgraded() {
+    let admin = admin_url();
+    let (url, name) = testing::create_test_database(&admin).await.expect("PostgreSQL reachable");
+    {
+        // The schema as the first release left it.
+        let (client, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls).await.unwrap();
+        tokio::spawn(conn);
+        client.batch_execute(include_str!("../migrations/0001_init.sql")).await.unwrap();
+        client
+            .batch_execute(
+                "CREATE TABLE schema_migrations (version INT PRIMARY KEY, name TEXT NOT NULL, \
+                 applied_at TIMESTAMPTZ NOT NULL DEFAULT now()); \
+                 INSERT INTO schema_migrations (version, name) VALUES (1, '0001_init')",
+            )
+            .await
+            .unwrap();
+    }
+    let store = PgStore::connect(&url).await.unwrap().drop_database_on_drop(&admin, &name);
+    store.migrate().await.expect("upgrade");
+    store.migrate().await.expect("idempotent");
+    let (case, _) = store.create_case(new_case("升级之后")).await.expect("writes work after the upgrade");
+    store.append(note(&case, "备注")).await.unwrap();
+    assert_eq!(assert_one_chain(&store).await, 2);
 }

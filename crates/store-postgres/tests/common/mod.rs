@@ -10,7 +10,7 @@ use redress_domain::case::*;
 use redress_domain::event::{Actor, Event, EventKind};
 use redress_domain::*;
 use redress_store::{AppendWrite, Derived, NewCaseWrite, Store};
-use redress_store_postgres::{testing, PgStore};
+use redress_store_postgres::{testing, PgOptions, PgStore};
 use tokio::sync::OnceCell;
 
 pub const DEFAULT_ADMIN_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
@@ -25,6 +25,11 @@ static CLEANUP: OnceCell<()> = OnceCell::const_new();
 /// A fresh, migrated store on its own database, dropped with the store. PostgreSQL being
 /// unreachable fails the test (in CI and everywhere else): these tests never skip.
 pub async fn fresh_pg() -> PgStore {
+    fresh_pg_with(PgOptions::default()).await
+}
+
+/// [`fresh_pg`] with writer options.
+pub async fn fresh_pg_with(opts: PgOptions) -> PgStore {
     let admin = admin_url();
     CLEANUP
         .get_or_init(|| async {
@@ -38,7 +43,8 @@ pub async fn fresh_pg() -> PgStore {
             if std::env::var("CI").as_deref() == Ok("true") { " (CI=true: PostgreSQL tests must not be skipped)" } else { "" }
         )
     });
-    let store = PgStore::connect(&url).await.expect("connect to test database").drop_database_on_drop(&admin, &name);
+    let store =
+        PgStore::connect_with(&url, opts).await.expect("connect to test database").drop_database_on_drop(&admin, &name);
     store.migrate().await.expect("migrate");
     store
 }

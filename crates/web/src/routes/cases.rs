@@ -88,9 +88,10 @@ pub async fn list(State(s): State<AppState>, Auth(p): Auth, Query(params): Query
 
 pub async fn create(State(s): State<AppState>, Auth(p): Auth, ApiJson(body): ApiJson<serde_json::Value>) -> ApiResult<impl IntoResponse> {
     let intake = parse_intake(body)?;
+    let masked = (!intake.petitioner.is_anonymous()).then(|| intake.petitioner.masked());
     let actor = p.actor();
     let case = s.app.register(Some(&p), actor, intake).await?;
-    let view = s.app.case_view(&p, case.id).await?;
+    let view = s.app.view_of(&p, case, masked).await?;
     let location = HeaderValue::from_str(&format!("/api/v1/cases/{}", case.id)).expect("ascii");
     Ok((StatusCode::CREATED, [(header::LOCATION, location)], Json(view)))
 }
