@@ -91,8 +91,8 @@ pub async fn create(State(s): State<AppState>, Auth(p): Auth, ApiJson(body): Api
     let masked = (!intake.petitioner.is_anonymous()).then(|| intake.petitioner.masked());
     let actor = p.actor();
     let case = s.app.register(Some(&p), actor, intake).await?;
-    let view = s.app.view_of(&p, case, masked).await?;
     let location = HeaderValue::from_str(&format!("/api/v1/cases/{}", case.id)).expect("ascii");
+    let view = s.app.view_of(&p, case, masked).await?;
     Ok((StatusCode::CREATED, [(header::LOCATION, location)], Json(view)))
 }
 
