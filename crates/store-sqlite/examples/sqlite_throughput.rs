@@ -1,6 +1,9 @@
-//! Group-commit throughput. Ignored by default; run with
-//! `cargo test --release -p redress-store-sqlite --test throughput -- --ignored --nocapture`.
+//! Group-commit throughput of the store alone (no HTTP). A measurement, not a test:
+//! `cargo run --release -p redress-store-sqlite --example sqlite_throughput`.
+//! The HTTP benchmark is `redress bench intake`.
 
+#[path = "../tests/common/mod.rs"]
+#[allow(dead_code)]
 mod common;
 
 use std::sync::Arc;
@@ -9,8 +12,6 @@ use std::time::Instant;
 use redress_store::conformance::{self, registration};
 use redress_store::Store;
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore]
 async fn durable_creates_per_second() {
     const TOTAL: u64 = 20_000;
     const CLIENTS: u64 = 256;
@@ -42,8 +43,6 @@ async fn durable_creates_per_second() {
     assert_eq!(store.count_cases().await.unwrap(), TOTAL as i64);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore]
 async fn point_reads_per_second() {
     const TOTAL: u64 = 200_000;
     const CLIENTS: u64 = 256;
@@ -74,4 +73,10 @@ async fn point_reads_per_second() {
     }
     let secs = started.elapsed().as_secs_f64();
     println!("{} session+user lookups in {secs:.2}s = {:.0}/s", TOTAL, TOTAL as f64 / secs);
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() {
+    durable_creates_per_second().await;
+    point_reads_per_second().await;
 }
