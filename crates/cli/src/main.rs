@@ -6,6 +6,7 @@ mod calendar;
 mod db;
 mod export;
 mod import;
+mod model;
 mod orgs;
 mod progress;
 mod rules;
@@ -62,6 +63,8 @@ enum Command {
     Token(tokens::TokenCmd),
     /// 性能测试
     Bench(bench::BenchArgs),
+    /// 分流模型：训练与评估（类别、承办单位建议）
+    Model { #[command(subcommand)] cmd: model::ModelCmd },
 }
 
 fn main() -> ExitCode {
@@ -118,6 +121,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Rules(cmd) => rules::run(&db, cmd).await,
         Command::Token(cmd) => tokens::run(&db, cmd).await,
         Command::Bench(args) => bench::run(args).await.map(|()| ExitCode::SUCCESS),
+        Command::Model { cmd } => model::run(cmd).await.map(|()| ExitCode::SUCCESS),
     }
 }
 
