@@ -118,6 +118,11 @@ impl App {
         }
         self.check_references(&cfg, &intake.matter).await?;
         let (petitioner, digest, anonymous) = prepare_petitioner(intake.petitioner)?;
+        if actor != Actor::Import {
+            intake.matter.suggested_categories = self.suggested_categories_for(&intake.matter.subject, &intake.matter.content).await;
+        } else {
+            intake.matter.suggested_categories.clear();
+        }
         let mut last_err = None;
         for _ in 0..WRITE_ATTEMPTS {
             let (mut case, first) = Case::register(intake.matter.clone(), new_code(), digest.clone(), anonymous, actor.clone(), at)?;
@@ -215,7 +220,10 @@ impl App {
         now: DateTime<Utc>,
         purge_personal: bool,
     ) -> AppResult<Case> {
-        let kind = case.decide(cmd, &self.ctx(cfg, &case, now).await?)?;
+        let mut kind = case.decide(cmd, &self.ctx(cfg, &case, now).await?)?;
+        if let redress_domain::EventKind::Routed { suggested, .. } = &mut kind {
+            *suggested = self.suggested_units_for(&case).await;
+        }
         self.append_event(cfg, case, Event { at: now, actor, kind }, purge_personal).await
     }
 

@@ -150,6 +150,7 @@ impl App {
                 intake_org: o.dept("县信访局"),
                 confidential: false,
                 demo: true,
+                suggested_categories: vec![],
             };
             let petitioner = if rng.gen_bool(0.15) { Petitioner::default() } else { demo_petitioner(&mut rng, i) };
             let plan = Plan { unit: o.dept(unit_name), alt_unit: o.dept("县民政局"), leader: leader_id, merge_into: created.last().copied() };

@@ -21,6 +21,9 @@ pub enum AppError {
     TooLarge(String),
     #[error("操作过于频繁，请{retry_after_secs}秒后再试")]
     RateLimited { retry_after_secs: u64 },
+    /// A service other than the database is not available (e.g. the full-text index).
+    #[error("{0}")]
+    Unavailable(String),
 }
 
 impl AppError {
@@ -48,6 +51,7 @@ impl AppError {
             AppError::Forbidden(_) => "forbidden",
             AppError::RateLimited { .. } => "rate_limited",
             AppError::TooLarge(_) => "too_large",
+            AppError::Unavailable(_) => "unavailable",
         }
     }
 

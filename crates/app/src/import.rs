@@ -142,6 +142,7 @@ fn plan(cfg: &Config, intake_org: OrgId, r: &Row, now: DateTime<Utc>) -> Result<
         intake_org,
         confidential: false,
         demo: false,
+        suggested_categories: vec![],
     };
     if channel == Channel::HigherTransfer {
         matter.channel_details.transfer_office = Some("（历史台账未记录）".into());

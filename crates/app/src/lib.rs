@@ -11,6 +11,8 @@ pub mod demo;
 pub mod error;
 pub mod import;
 pub mod permissions;
+pub mod routing;
+pub mod search;
 pub mod verify;
 pub mod views;
 
@@ -28,6 +30,9 @@ pub struct App {
     pub clock: Arc<dyn Clock>,
     pub config: config::ConfigCache,
     pub throttle: auth::LoginThrottle,
+    pub routing: routing::Routing,
+    /// The full-text index, when the server has one ([`App::set_search`]).
+    search: std::sync::OnceLock<Arc<dyn search::SearchBackend>>,
 }
 
 impl App {
@@ -36,7 +41,7 @@ impl App {
     }
 
     pub fn with_clock(store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> App {
-        App { store, clock, config: config::ConfigCache::default(), throttle: auth::LoginThrottle::default() }
+        App { store, clock, config: config::ConfigCache::default(), throttle: auth::LoginThrottle::default(), search: Default::default(), routing: Default::default() }
     }
 
     pub fn now(&self) -> chrono::DateTime<chrono::Utc> {

@@ -158,6 +158,7 @@ async fn merging_a_duplicate_links_both_cases(pg: bool) {
             intake_org: redress_domain::OrgId(0),
             confidential: false,
             demo: false,
+            suggested_categories: vec![],
         },
         petitioner: Default::default(),
     };

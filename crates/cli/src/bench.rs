@@ -44,6 +44,13 @@ pub enum BackendChoice {
     Both,
 }
 
+#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AuthChoice {
+    Session,
+    Token,
+}
+
 #[derive(clap::Args, Debug)]
 pub struct IntakeArgs {
     /// Which database(s) to measure.
@@ -90,6 +97,11 @@ pub struct IntakeArgs {
     /// Skip counting the server's fsync calls (perf or strace) under load.
     #[arg(long)]
     pub no_sync_count: bool,
+    /// How the load authenticates: `session` signs in as the demo clerk through
+    /// POST /api/v1/auth/login and sends the session token as a bearer token; `token` uses an
+    /// API token (as `redress token` issues), which the server checks with one read fewer.
+    #[arg(long, value_enum, default_value = "session")]
+    pub auth: AuthChoice,
     /// Keep the databases afterwards.
     #[arg(long)]
     pub keep: bool,
@@ -140,6 +152,9 @@ struct Machine {
     disk: String,
     /// /proc/loadavg when the run started: other work on the machine skews the numbers.
     loadavg_at_start: String,
+    /// Busy CPU (in cores) over 2 s before the run, while the bench itself did nothing: what
+    /// other work took from the machine.
+    background_busy_cores: Option<f64>,
 }
 
 #[derive(Debug, Default, Serialize)]
@@ -153,6 +168,7 @@ struct Ceilings {
 struct BackendResult {
     backend: &'static str,
     database: String,
+    auth: AuthChoice,
     durability: Vec<(String, String)>,
     preloaded: u64,
     preload_s: f64,
@@ -177,6 +193,12 @@ struct Phase {
     client_cpu_cores: Option<f64>,
     /// Busy CPU of the whole machine (server, load generator, PostgreSQL, anything else).
     machine_busy_cores: Option<f64>,
+    /// CPU of the SQLite store's single writer thread, in cores: near 1.0 it is the limit.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    writer_thread_cores: Option<f64>,
+    /// Server CPU time per created case, in microseconds (PostgreSQL's own backends not
+    /// included): what a case costs, however busy the machine was.
+    server_cpu_us_per_case: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pg: Option<PgDelta>,
 }
@@ -185,6 +207,8 @@ struct Phase {
 struct PgDelta {
     /// WAL flushes of the whole cluster during the phase (warm-up included).
     wal_syncs: i64,
+    /// Checkpoints of the whole cluster that started during the phase.
+    checkpoints: i64,
     /// Cases created in the same span.
     cases: u64,
     cases_per_wal_sync: f64,
@@ -199,6 +223,42 @@ struct SyncProbe {
     fsync_calls: u64,
     cases: u64,
     cases_per_fsync: f64,
+}
+
+/// PostgreSQL counters and backend CPU around one phase.
+struct PgProbe {
+    url: String,
+    name: String,
+    counters: Option<PgCounters>,
+    backends: Option<Vec<(u32, Duration)>>,
+}
+
+impl PgProbe {
+    fn start(url: &str, name: &str) -> PgProbe {
+        PgProbe {
+            url: url.into(),
+            name: name.into(),
+            counters: ceiling::pg_counters(url, name).ok(),
+            backends: ceiling::pg_backend_cpu(url, name).ok(),
+        }
+    }
+
+    fn finish(self, cases: u64, since: Instant) -> Option<PgDelta> {
+        let wall = since.elapsed().as_secs_f64();
+        let after = ceiling::pg_counters(&self.url, &self.name).ok()?;
+        let before = self.counters?;
+        let backend_cpu_cores = self
+            .backends
+            .and_then(|b0| Some(ceiling::cpu_delta(&b0, &ceiling::pg_backend_cpu(&self.url, &self.name).ok()?).as_secs_f64() / wall));
+        let wal_syncs = after.wal_sync - before.wal_sync;
+        Some(PgDelta {
+            wal_syncs,
+            checkpoints: after.checkpoints - before.checkpoints,
+            cases,
+            cases_per_wal_sync: cases as f64 / wal_syncs.max(1) as f64,
+            backend_cpu_cores,
+        })
+    }
 }
 
 // ----- ceilings -----
@@ -318,6 +378,10 @@ async fn login(addr: SocketAddr, fallback: &str) -> String {
     fallback.to_string()
 }
 
+fn per_case(cores: Option<f64>, s: &Stats) -> Option<f64> {
+    cores.filter(|_| s.cases_per_s > 0.0).map(|c| c * 1e6 / s.cases_per_s)
+}
+
 /// Busy CPU time of the whole machine (all cores), from /proc/stat.
 fn machine_busy() -> Option<Duration> {
     let s = std::fs::read_to_string("/proc/stat").ok()?;
@@ -327,23 +391,46 @@ fn machine_busy() -> Option<Duration> {
     Some(Duration::from_millis((total - idle) * 10))
 }
 
+/// The SQLite store's writer thread (names are cut to 15 bytes).
+const WRITER_THREAD: &str = "redress-sqlite-";
+
 #[derive(Clone, Copy)]
 struct CpuMark {
     server: Option<Duration>,
+    writer: Option<Duration>,
     me: Option<Duration>,
     machine: Option<Duration>,
     at: Instant,
 }
 
-/// CPU cores used by the server, by this process and by the whole machine since `m`.
-fn cpu_cores(server: &Server, m: CpuMark) -> (Option<f64>, Option<f64>, Option<f64>) {
+struct CpuUse {
+    server: Option<f64>,
+    writer: Option<f64>,
+    me: Option<f64>,
+    machine: Option<f64>,
+}
+
+/// CPU cores used by the server (and its SQLite writer thread), by this process and by the
+/// whole machine since `m`.
+fn cpu_cores(server: &Server, m: CpuMark) -> CpuUse {
     let wall = m.at.elapsed().as_secs_f64();
     let per = |now: Option<Duration>, then: Option<Duration>| now.zip(then).map(|(a, b)| a.saturating_sub(b).as_secs_f64() / wall);
-    (per(server.cpu_time(), m.server), per(server::process_cpu_time(std::process::id()), m.me), per(machine_busy(), m.machine))
+    CpuUse {
+        server: per(server.cpu_time(), m.server),
+        writer: per(server.thread_cpu_time(WRITER_THREAD), m.writer),
+        me: per(server::process_cpu_time(std::process::id()), m.me),
+        machine: per(machine_busy(), m.machine),
+    }
 }
 
 fn cpu_mark(server: &Server) -> CpuMark {
-    CpuMark { server: server.cpu_time(), me: server::process_cpu_time(std::process::id()), machine: machine_busy(), at: Instant::now() }
+    CpuMark {
+        server: server.cpu_time(),
+        writer: server.thread_cpu_time(WRITER_THREAD),
+        me: server::process_cpu_time(std::process::id()),
+        machine: machine_busy(),
+        at: Instant::now(),
+    }
 }
 
 async fn run_backend(a: &IntakeArgs, backend: &'static str, bin: &Path, out: &Path) -> anyhow::Result<BackendResult> {
@@ -370,13 +457,21 @@ async fn run_backend(a: &IntakeArgs, backend: &'static str, bin: &Path, out: &Pa
     let mut durability = vec![];
     match backend {
         "sqlite" => {
+            // The pragmas of a write connection opened by the same code the server runs.
+            let store = redress_store_sqlite::SqliteStore::open_url(&url)?;
+            let p = store.pragmas().await?;
+            drop(store);
+            let sync = match p.synchronous {
+                0 => "OFF".to_string(),
+                1 => "NORMAL".to_string(),
+                2 => "FULL".to_string(),
+                3 => "EXTRA".to_string(),
+                n => n.to_string(),
+            };
+            durability.push(("journal_mode (writer connection)".into(), p.journal_mode));
+            durability.push(("synchronous (writer connection)".into(), sync));
             let wal = sqlite_path.as_deref().and_then(ceiling::sqlite_is_wal);
-            durability.push(("journal_mode (file header)".into(), match wal {
-                Some(true) => "wal".into(),
-                Some(false) => "not wal".into(),
-                None => "unknown".into(),
-            }));
-            durability.push(("synchronous".into(), "FULL (set by SqliteStore on every connection; checked below by counting fsyncs)".into()));
+            durability.push(("journal_mode (file header)".into(), if wal == Some(true) { "wal" } else { "not wal" }.into()));
         }
         _ => durability.extend(ceiling::pg_durability(&url)?),
     }
@@ -386,7 +481,10 @@ async fn run_backend(a: &IntakeArgs, backend: &'static str, bin: &Path, out: &Pa
     args.extend(a.server_args.iter().cloned());
     let mut srv = Server::start(bin, &args, &[], &log, Duration::from_secs(120))?;
     eprintln!("  server pid {} at http://{} (log {})", srv.pid(), srv.addr, log.display());
-    let token = login(srv.addr, &prep.clerk_token).await;
+    let token = match a.auth {
+        AuthChoice::Session => login(srv.addr, &prep.clerk_token).await,
+        AuthChoice::Token => prep.clerk_token.clone(),
+    };
     let reqs = Arc::new(Requests::new(srv.addr, &token, &payload::bodies(2048, 42)));
 
     // Does a case go through at all?
@@ -399,34 +497,21 @@ async fn run_backend(a: &IntakeArgs, backend: &'static str, bin: &Path, out: &Pa
     }
 
     let pg_name = pgdb.as_ref().map(|d| d.name.clone());
-    let counters = |url: &str| -> Option<PgCounters> { pg_name.as_deref().and_then(|n| ceiling::pg_counters(url, n).ok()) };
 
     let mut closed = vec![];
     for &n in &a.clients {
         eprintln!("  closed loop: {n} clients, {} s warm-up + {} s", a.warmup, a.seconds);
         let mark = cpu_mark(&srv);
-        let pg0 = counters(&url);
-        let backends0 = pg_name.as_deref().map(|n| ceiling::pg_backend_cpu(&url, n));
+        let probe = pg_name.as_deref().map(|name| PgProbe::start(&url, name));
         let raw = load::closed_loop(reqs.clone(), n, Duration::from_secs(a.warmup), Duration::from_secs(a.seconds)).await?;
-        let pg1 = counters(&url);
-        let (cores, client, busy) = cpu_cores(&srv, mark);
-        let backend_cpu = match (&backends0, &pg_name) {
-            (Some(Ok(b0)), Some(name)) => ceiling::pg_backend_cpu(&url, name).ok().map(|b1| ceiling::cpu_delta(b0, &b1).as_secs_f64() / mark.at.elapsed().as_secs_f64()),
-            _ => None,
-        };
-        let pg = match (pg0, pg1) {
-            (Some(x), Some(y)) => {
-                let s = y.wal_sync - x.wal_sync;
-                Some(PgDelta { wal_syncs: s, cases: raw.created_all, cases_per_wal_sync: raw.created_all as f64 / s.max(1) as f64, backend_cpu_cores: backend_cpu })
-            }
-            _ => None,
-        };
+        let cpu = cpu_cores(&srv, mark);
+        let pg = probe.and_then(|p| p.finish(raw.created_all, mark.at));
         let stats = Stats::from_raw(raw, false);
         eprintln!("    {:.0} cases/s, p50 {:.1} ms, p99 {:.1} ms, errors {}", stats.cases_per_s, stats.p50_ms, stats.p99_ms, stats.errors);
         if let Some(e) = &stats.first_error {
             eprintln!("    first error: {e}");
         }
-        closed.push(Phase { clients: n, rate: None, stats, server_cpu_cores: cores, client_cpu_cores: client, machine_busy_cores: busy, pg });
+        closed.push(Phase { clients: n, rate: None, server_cpu_us_per_case: per_case(cpu.server, &stats), stats, server_cpu_cores: cpu.server, writer_thread_cores: cpu.writer, client_cpu_cores: cpu.me, machine_busy_cores: cpu.machine, pg });
     }
 
     // How many fsyncs the server makes per case under load (proves grouping and durability).
@@ -454,11 +539,13 @@ async fn run_backend(a: &IntakeArgs, backend: &'static str, bin: &Path, out: &Pa
     let open = if a.rate > 0.0 {
         eprintln!("  open loop: {} req/s for {} s ({} connections)", a.rate, a.rate_seconds, a.rate_connections);
         let mark = cpu_mark(&srv);
+        let probe = pg_name.as_deref().map(|name| PgProbe::start(&url, name));
         let raw = load::open_loop(reqs.clone(), a.rate, a.rate_connections, Duration::from_secs(a.warmup), Duration::from_secs(a.rate_seconds)).await?;
-        let (cores, client, busy) = cpu_cores(&srv, mark);
+        let cpu = cpu_cores(&srv, mark);
+        let pg = probe.and_then(|p| p.finish(raw.created_all, mark.at));
         let stats = Stats::from_raw(raw, true);
         eprintln!("    {:.0} cases/s, p50 {:.1} ms, p99 {:.1} ms, errors {}", stats.cases_per_s, stats.p50_ms, stats.p99_ms, stats.errors);
-        Some(Phase { clients: a.rate_connections, rate: Some(a.rate), stats, server_cpu_cores: cores, client_cpu_cores: client, machine_busy_cores: busy, pg: None })
+        Some(Phase { clients: a.rate_connections, rate: Some(a.rate), server_cpu_us_per_case: per_case(cpu.server, &stats), stats, server_cpu_cores: cpu.server, writer_thread_cores: cpu.writer, client_cpu_cores: cpu.me, machine_busy_cores: cpu.machine, pg })
     } else {
         None
     };
@@ -477,6 +564,7 @@ async fn run_backend(a: &IntakeArgs, backend: &'static str, bin: &Path, out: &Pa
     Ok(BackendResult {
         backend,
         database: url,
+        auth: a.auth,
         durability,
         preloaded: a.preload,
         preload_s,
@@ -511,6 +599,7 @@ fn machine(dir: &Path) -> Machine {
         kernel: std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default().trim().to_string(),
         disk,
         loadavg_at_start: String::new(),
+        background_busy_cores: None,
     }
 }
 
@@ -525,24 +614,38 @@ fn ratio(x: f64, of: f64) -> String {
 fn print_summary(s: &Summary) {
     let m = &s.machine;
     println!("\nredress bench intake — {}", s.started_at);
-    println!("machine: {} CPUs, {:.1} GiB, kernel {}, disk {}, load average at start {}", m.cpus, m.mem_total_gib, m.kernel, m.disk, m.loadavg_at_start);
+    println!(
+        "machine: {} CPUs, {:.1} GiB, kernel {}, disk {}; load average at start {}, other work busy {} cores",
+        m.cpus,
+        m.mem_total_gib,
+        m.kernel,
+        m.disk,
+        m.loadavg_at_start,
+        m.background_busy_cores.map_or("?".into(), |b| format!("{b:.2}"))
+    );
     print_ceilings(&s.ceilings);
     let fsync = s.ceilings.fsync.first().map_or(0.0, |f| f.ops_per_s);
     for b in &s.backends {
-        println!("\n{} ({} cases stored at the end; {} preloaded)", b.backend, b.cases_stored.map_or("?".into(), |n| n.to_string()), b.preloaded);
+        println!(
+            "\n{} ({} cases stored at the end; {} preloaded; auth by {:?})",
+            b.backend,
+            b.cases_stored.map_or("?".into(), |n| n.to_string()),
+            b.preloaded,
+            b.auth
+        );
         for (k, v) in &b.durability {
             println!("  {k} = {v}");
         }
         println!(
-            "  {:<22} {:>9} {:>8} {:>8} {:>8} {:>8} {:>7} {:>13} {:>10} {:>10}",
-            "phase", "cases/s", "p50 ms", "p95 ms", "p99 ms", "max ms", "errors", "cpu s/c/all", "÷ fsync", "÷ pgbench"
+            "  {:<22} {:>9} {:>8} {:>8} {:>8} {:>8} {:>7} {:>13} {:>8} {:>10} {:>10}",
+            "phase", "cases/s", "p50 ms", "p95 ms", "p99 ms", "max ms", "errors", "cpu s/c/all", "µs/case", "÷ fsync", "÷ pgbench"
         );
         let rows = b.closed_loop.iter().map(|p| (format!("closed, {} clients", p.clients), p)).chain(b.open_loop.iter().map(|p| (format!("open, {:.0} req/s", p.rate.unwrap_or(0.0)), p)));
         for (name, p) in rows {
             let pgb = s.ceilings.pgbench.iter().find(|x| x.clients == p.clients).map_or(0.0, |x| x.tps);
             let st = &p.stats;
             println!(
-                "  {:<22} {:>9.0} {:>8.1} {:>8.1} {:>8.1} {:>8.1} {:>7} {:>13} {:>10} {:>10}",
+                "  {:<22} {:>9.0} {:>8.1} {:>8.1} {:>8.1} {:>8.1} {:>7} {:>13} {:>8} {:>10} {:>10}",
                 name,
                 st.cases_per_s,
                 st.p50_ms,
@@ -551,16 +654,25 @@ fn print_summary(s: &Summary) {
                 st.max_ms,
                 st.errors,
                 [p.server_cpu_cores, p.client_cpu_cores, p.machine_busy_cores].iter().map(|c| c.map_or("-".into(), |c| format!("{c:.1}"))).collect::<Vec<_>>().join("/"),
+                p.server_cpu_us_per_case.map_or("-".into(), |u| format!("{u:.0}")),
                 ratio(st.cases_per_s, fsync),
                 if p.rate.is_some() { "-".into() } else { ratio(st.cases_per_s, pgb) },
             );
+            if !st.timeline.is_empty() {
+                let maxes: Vec<String> = st.timeline.iter().map(|x| format!("{:.0}", x.max_ms)).collect();
+                println!("  {:<22} slowest request of each second (ms): {}", "", maxes.join(" "));
+            }
+            if let Some(w) = p.writer_thread_cores {
+                println!("  {:<22} SQLite writer thread busy {:.2} cores", "", w);
+            }
             if let Some(pg) = &p.pg {
                 println!(
-                    "  {:<22} {} cases, {} WAL syncs (cluster-wide): {:.1} cases per sync; PostgreSQL backends used {} cores",
+                    "  {:<22} {} cases, {} WAL syncs (cluster-wide): {:.1} cases per sync; {} checkpoints; PostgreSQL backends used {} cores",
                     "",
                     pg.cases,
                     pg.wal_syncs,
                     pg.cases_per_wal_sync,
+                    pg.checkpoints,
                     pg.backend_cpu_cores.map_or("?".into(), |c| format!("{c:.2}"))
                 );
             }
@@ -588,6 +700,14 @@ async fn intake(a: IntakeArgs) -> anyhow::Result<()> {
     }
     let started_at = chrono::Local::now().to_rfc3339();
     let loadavg = std::fs::read_to_string("/proc/loadavg").unwrap_or_default().split_whitespace().take(3).collect::<Vec<_>>().join(" ");
+    let background = {
+        let (b0, t0) = (machine_busy(), Instant::now());
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        machine_busy().zip(b0).map(|(b1, b0)| b1.saturating_sub(b0).as_secs_f64() / t0.elapsed().as_secs_f64())
+    };
+    if let Some(b) = background.filter(|b| *b > 0.2) {
+        eprintln!("warning: other work keeps {b:.1} CPU cores busy on this machine; the numbers will be lower than on a quiet one");
+    }
     let backends: Vec<&'static str> = match a.backend {
         BackendChoice::Sqlite => vec!["sqlite"],
         BackendChoice::Postgres => vec!["postgres"],
@@ -605,7 +725,7 @@ async fn intake(a: IntakeArgs) -> anyhow::Result<()> {
     }
     let summary = Summary {
         started_at,
-        machine: Machine { loadavg_at_start: loadavg, ..machine(&a.out) },
+        machine: Machine { loadavg_at_start: loadavg, background_busy_cores: background, ..machine(&a.out) },
         command: std::env::args().collect::<Vec<_>>().join(" "),
         server_bin: bin.display().to_string(),
         ceilings: ceil,

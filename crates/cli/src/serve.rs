@@ -24,6 +24,9 @@ pub struct ServeArgs {
     /// 不生成演示数据
     #[arg(long)]
     no_demo: bool,
+    /// 分类推荐模型（`redress model train` 生成）；不指定时用本库已有事项训练
+    #[arg(long, value_name = "FILE")]
+    category_model: Option<std::path::PathBuf>,
     /// 以 JSON 输出日志（日志级别由环境变量 REDRESS_LOG 控制，默认 info）
     #[arg(long)]
     pub log_json: bool,
@@ -39,6 +42,11 @@ pub async fn run(db: &Db, args: ServeArgs) -> anyhow::Result<ExitCode> {
         eprintln!("数据库为空，正在生成演示数据（{} 件事项）…", args.demo_cases);
         app.seed_demo_if_empty(args.demo_cases).await.context("生成演示数据失败")?;
     }
+    if let Some(path) = &args.category_model {
+        let model = redress_text::Model::load(path).with_context(|| format!("无法读取分类模型 {}", path.display()))?;
+        app.set_category_model(model);
+    }
+    tokio::spawn(train_routing_models(app.clone()));
     let listener = tokio::net::TcpListener::bind(args.listen).await.with_context(|| format!("无法监听 {}", args.listen))?;
     let addr = listener.local_addr().context("无法取得监听地址")?;
     println!("redress 已启动：http://{addr}/");
@@ -54,6 +62,24 @@ pub async fn run(db: &Db, args: ServeArgs) -> anyhow::Result<ExitCode> {
     redress_web::serve(app, listener, shutdown_signal()).await.context("服务异常退出")?;
     eprintln!("redress 已停止");
     Ok(ExitCode::SUCCESS)
+}
+
+/// Learns routing suggestions from the county's own cases now and once a day after that,
+/// in the background so the server answers meanwhile.
+async fn train_routing_models(app: Arc<App>) {
+    loop {
+        match app.train_routing_models().await {
+            Ok(s) => tracing::info!(
+                unit_examples = s.unit_examples,
+                units = s.unit_classes,
+                category_examples = s.category_examples,
+                categories = s.category_classes,
+                "routing suggestions trained"
+            ),
+            Err(e) => tracing::warn!(error = %e, "routing suggestions not trained"),
+        }
+        tokio::time::sleep(std::time::Duration::from_secs(24 * 3600)).await;
+    }
 }
 
 /// Demo accounts that exist and still have the demo password (a changed password is not

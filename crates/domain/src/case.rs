@@ -203,6 +203,10 @@ pub struct NewCase {
     pub confidential: bool,
     #[serde(default)]
     pub demo: bool,
+    /// Categories the classifier suggested at intake, best first (filled in by the server,
+    /// whatever the client sends), so its accuracy can be measured against the clerk's choice.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub suggested_categories: Vec<String>,
 }
 
 fn unset_org() -> OrgId {
@@ -361,6 +365,9 @@ pub struct Case {
     pub withdrawn_reason: Option<String>,
     pub merged_into: Option<CaseId>,
     pub links: Vec<CaseId>,
+    /// Units suggested at the latest routing, best first.
+    #[serde(default)]
+    pub suggested_units: Vec<OrgId>,
     pub review: Option<Appeal>,
     pub recheck: Option<Appeal>,
     pub leader: Option<UserId>,

@@ -51,7 +51,17 @@ pub enum EventKind {
     },
     Accepted { note: String },
     NotAccepted { reason: String },
-    Routed { unit: OrgId, co_units: Vec<OrgId>, mode: RoutingMode, note: String, assign_days: Option<u32> },
+    Routed {
+        unit: OrgId,
+        co_units: Vec<OrgId>,
+        mode: RoutingMode,
+        note: String,
+        assign_days: Option<u32>,
+        /// The units the routing model suggested when this choice was made, best first; kept
+        /// so that the suggestions' accuracy can be measured from the log.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        suggested: Vec<OrgId>,
+    },
     Returned { reason: String },
     HandlingStarted,
     ExtensionRequested { days: u32, reason: String },

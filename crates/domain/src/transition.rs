@@ -197,6 +197,7 @@ impl Case {
             withdrawn_reason: None,
             merged_into: None,
             links: matter.related.clone(),
+            suggested_units: vec![],
             review: None,
             recheck: None,
             leader: None,
@@ -263,7 +264,7 @@ impl Case {
                         return Err(DomainError::invalid("assign_days", "交办期限应在1至90日之间"));
                     }
                 }
-                EventKind::Routed { unit, co_units, mode, note, assign_days }
+                EventKind::Routed { unit, co_units, mode, note, assign_days, suggested: vec![] }
             }
             Command::Return { reason } => {
                 required("reason", &reason, "退回须说明理由")?;
@@ -416,8 +417,9 @@ impl Case {
                 self.status = Status::NotAccepted;
                 self.not_accepted_reason = Some(reason.clone());
             }
-            EventKind::Routed { unit, co_units, mode, assign_days, .. } => {
+            EventKind::Routed { unit, co_units, mode, assign_days, suggested, .. } => {
                 self.status = Status::Routed;
+                self.suggested_units = suggested.clone();
                 self.unit = Some(*unit);
                 self.co_units = co_units.clone();
                 self.routing_mode = Some(*mode);

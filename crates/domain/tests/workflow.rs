@@ -26,6 +26,7 @@ fn matter(channel: Channel) -> NewCase {
         intake_org: OrgId(1),
         confidential: false,
         demo: false,
+        suggested_categories: vec![],
     }
 }
 

@@ -36,6 +36,7 @@ fn write(n: u64) -> NewCaseWrite {
         intake_org: OrgId(1),
         confidential: false,
         demo: false,
+        suggested_categories: vec![],
     };
     let actor = Actor::User { id: UserId(3), name: "登记员".into() };
     let (case, event) = Case::register(matter, code(n), Some("ab".repeat(32)), false, actor, Utc::now()).unwrap();

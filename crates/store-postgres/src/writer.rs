@@ -817,6 +817,7 @@ mod tests {
             intake_org: OrgId(1),
             confidential: false,
             demo: false,
+            suggested_categories: vec![],
         };
         let (case, event) = Case::register(matter, code(n), None, true, clerk(), at(0)).unwrap();
         NewCaseWrite { case, events: vec![event], derived: Derived { due_at: None, orgs: vec![OrgId(1)] }, personal: None }

@@ -122,6 +122,7 @@ pub fn matter(subject: &str, intake: i64) -> NewCase {
         intake_org: OrgId(intake),
         confidential: false,
         demo: false,
+        suggested_categories: vec![],
     }
 }
 
@@ -153,6 +154,7 @@ pub fn rich_matter() -> NewCase {
         intake_org: OrgId(10),
         confidential: true,
         demo: false,
+        suggested_categories: vec![],
     }
 }
 

@@ -380,6 +380,7 @@ fn sample_body(path: &str, method: &str) -> Option<Value> {
     Some(match (path, method) {
         ("/api/v1/auth/login", _) => json!({ "username": "auditor", "password": redress_app::demo::DEMO_PASSWORD }),
         ("/api/v1/cases", "post") => json!({ "channel": "phone", "matter_type": "consultation", "subject": "咨询", "content": "咨询社保转移" }),
+        ("/api/v1/cases/suggest", _) => json!({ "subject": "电梯故障", "content": "小区电梯停运" }),
         ("/api/v1/cases/{id}/actions", _) => json!({ "action": "add_note", "text": "已电话联系" }),
         ("/api/v1/cases/{id}/personal-data", _) => json!({ "purpose": "核对身份" }),
         ("/api/v1/orgs", "post") => json!({ "name": "新设网格", "kind": "grid", "parent": 1 }),

@@ -164,15 +164,20 @@ pub fn pg_durability(url: &str) -> anyhow::Result<Vec<(String, String)>> {
 pub struct PgCounters {
     pub wal_sync: i64,
     pub xact_commit: i64,
+    /// Checkpoints started (timed and requested) since the statistics were reset.
+    pub checkpoints: i64,
 }
 
 pub fn pg_counters(url: &str, dbname: &str) -> anyhow::Result<PgCounters> {
     let s = psql(
         url,
-        &format!("SELECT (SELECT wal_sync FROM pg_stat_wal), (SELECT xact_commit FROM pg_stat_database WHERE datname = '{dbname}')"),
+        &format!(
+            "SELECT (SELECT wal_sync FROM pg_stat_wal), (SELECT xact_commit FROM pg_stat_database WHERE datname = '{dbname}'), \
+             (SELECT checkpoints_timed + checkpoints_req FROM pg_stat_bgwriter)"
+        ),
     )?;
     let mut it = s.split('|').map(|x| x.trim().parse::<i64>().unwrap_or(0));
-    Ok(PgCounters { wal_sync: it.next().unwrap_or(0), xact_commit: it.next().unwrap_or(0) })
+    Ok(PgCounters { wal_sync: it.next().unwrap_or(0), xact_commit: it.next().unwrap_or(0), checkpoints: it.next().unwrap_or(0) })
 }
 
 /// CPU time so far of each PostgreSQL backend connected to `dbname`, by pid.
@@ -181,9 +186,15 @@ pub fn pg_backend_cpu(url: &str, dbname: &str) -> anyhow::Result<Vec<(u32, std::
     Ok(pids.lines().filter_map(|l| l.trim().parse::<u32>().ok()).filter_map(|p| Some((p, super::server::process_cpu_time(p)?))).collect())
 }
 
-/// CPU used between two samples by the processes present in both.
+/// CPU used between two samples (a process that started in between counts whole).
 pub fn cpu_delta(before: &[(u32, std::time::Duration)], after: &[(u32, std::time::Duration)]) -> std::time::Duration {
-    after.iter().filter_map(|(p, t)| before.iter().find(|(q, _)| q == p).map(|(_, t0)| t.saturating_sub(*t0))).sum()
+    after
+        .iter()
+        .map(|(p, t)| match before.iter().find(|(q, _)| q == p) {
+            Some((_, t0)) => t.saturating_sub(*t0),
+            None => *t,
+        })
+        .sum()
 }
 
 /// Counts fsync/fdatasync calls of a running process (all its threads) for `secs`: with

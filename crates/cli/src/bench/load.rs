@@ -40,6 +40,8 @@ pub struct Raw {
     /// Open loop only: sends that started more than 1 ms after their scheduled time.
     pub late_starts: u64,
     pub first_error: Option<String>,
+    /// Open loop only: (ms from the window start, latency µs) of each counted request.
+    pub timeline: Vec<(u32, u32)>,
 }
 
 impl Raw {
@@ -55,6 +57,7 @@ impl Raw {
         if self.first_error.is_none() {
             self.first_error = o.first_error;
         }
+        self.timeline.extend(o.timeline);
     }
 }
 
@@ -76,6 +79,29 @@ pub struct Stats {
     pub late_starts: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub first_error: Option<String>,
+    /// Open loop only: latency second by second, to tell steady queueing from stalls.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub timeline: Vec<Second>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Second {
+    pub second: u32,
+    pub requests: usize,
+    pub p99_ms: f64,
+    pub max_ms: f64,
+}
+
+fn timeline(mut t: Vec<(u32, u32)>) -> Vec<Second> {
+    t.sort_unstable();
+    let mut out = vec![];
+    for chunk in t.chunk_by(|a, b| a.0 / 1000 == b.0 / 1000) {
+        let mut l: Vec<u32> = chunk.iter().map(|x| x.1).collect();
+        l.sort_unstable();
+        let p99 = l[((l.len() * 99).div_ceil(100)).clamp(1, l.len()) - 1];
+        out.push(Second { second: chunk[0].0 / 1000, requests: l.len(), p99_ms: p99 as f64 / 1000.0, max_ms: *l.last().unwrap_or(&0) as f64 / 1000.0 });
+    }
+    out
 }
 
 impl Stats {
@@ -103,6 +129,7 @@ impl Stats {
             mean_ms: mean,
             late_starts: open_loop.then_some(r.late_starts),
             first_error: r.first_error,
+            timeline: timeline(std::mem::take(&mut r.timeline)),
         }
     }
 }
@@ -124,7 +151,11 @@ async fn one(conn: &mut Conn, req: &[u8], started: Instant, window: (Instant, In
                 *out.statuses.entry(resp.status.to_string()).or_default() += 1;
                 if resp.status == 201 {
                     out.created += 1;
-                    out.latencies.push((done - started).as_micros().min(u32::MAX as u128) as u32);
+                    let us = (done - started).as_micros().min(u32::MAX as u128) as u32;
+                    out.latencies.push(us);
+                    if by_start {
+                        out.timeline.push(((started - window.0).as_millis() as u32, us));
+                    }
                 } else {
                     out.errors += 1;
                     if out.first_error.is_none() {

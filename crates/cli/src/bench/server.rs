@@ -94,6 +94,20 @@ impl Server {
         process_cpu_time(self.pid())
     }
 
+    /// CPU time so far of the server's threads whose name starts with `prefix`.
+    pub fn thread_cpu_time(&self, prefix: &str) -> Option<Duration> {
+        let dir = std::fs::read_dir(format!("/proc/{}/task", self.pid())).ok()?;
+        let mut total = None;
+        for t in dir.flatten() {
+            let comm = std::fs::read_to_string(t.path().join("comm")).unwrap_or_default();
+            if comm.trim_end().starts_with(prefix) {
+                let tid: u32 = t.file_name().to_string_lossy().parse().ok()?;
+                total = Some(total.unwrap_or(Duration::ZERO) + thread_cpu_time(self.pid(), tid)?);
+            }
+        }
+        total
+    }
+
     /// SIGKILL, as a crash: nothing gets flushed.
     pub fn kill(&mut self) {
         let _ = self.child.kill();
@@ -136,6 +150,14 @@ pub fn process_cpu_time(pid: u32) -> Option<Duration> {
     let utime: u64 = f.get(11)?.parse().ok()?;
     let stime: u64 = f.get(12)?.parse().ok()?;
     Some(Duration::from_millis((utime + stime) * 10))
+}
+
+fn thread_cpu_time(pid: u32, tid: u32) -> Option<Duration> {
+    let s = std::fs::read_to_string(format!("/proc/{pid}/task/{tid}/stat")).ok()?;
+    let after = &s[s.rfind(')')? + 2..];
+    let f: Vec<&str> = after.split_whitespace().collect();
+    let ticks: u64 = f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?;
+    Some(Duration::from_millis(ticks * 10))
 }
 
 /// The last `n` lines of a file, for error messages.

@@ -99,6 +99,7 @@ pub fn matter(subject: &str) -> NewCase {
         intake_org: OrgId(1),
         confidential: false,
         demo: false,
+        suggested_categories: vec![],
     }
 }
 

@@ -32,6 +32,13 @@ pub struct ListParams {
     offset: Option<u32>,
 }
 
+impl ListParams {
+    /// Whether the request named a page size (search has a smaller default than the list).
+    pub fn limit_given(&self) -> bool {
+        self.limit.is_some()
+    }
+}
+
 fn date(field: &str, s: &Option<String>) -> ApiResult<Option<NaiveDate>> {
     s.as_deref()
         .filter(|v| !v.is_empty())

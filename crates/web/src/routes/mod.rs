@@ -1,6 +1,8 @@
 mod admin;
 mod cases;
 mod public;
+mod search;
+mod routing;
 
 use axum::routing::{get, post};
 use axum::Router;
@@ -18,6 +20,10 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/auth/logout", post(admin::logout))
         .route("/api/v1/me", get(admin::me))
         .route("/api/v1/cases", get(cases::list).post(cases::create))
+        .route("/api/v1/search", get(search::search))
+        .route("/api/v1/cases/suggest", post(routing::suggest))
+        .route("/api/v1/stats/suggestions", get(routing::stats))
+        .route("/api/v1/models/train", post(routing::train))
         .route("/api/v1/cases/:id", get(cases::show))
         .route("/api/v1/cases/:id/events", get(cases::events))
         .route("/api/v1/cases/:id/actions", post(cases::act))

@@ -1,0 +1,305 @@
+//! Chinese word segmentation as a tantivy tokenizer.
+//!
+//! Words come from jieba's dictionary (the same `jieba-rs` dictionary that `redress-text` uses).
+//! Two segmenters are offered; the index records which one it was built with:
+//!
+//! - [`Segmenter::Jieba`]: jieba's exact mode (dictionary DAG + max-probability route, no HMM).
+//! - [`Segmenter::Fast`] (the default): a dictionary-driven single pass that emits every
+//!   dictionary word of two to four characters found at each position (like jieba's search
+//!   mode, but without computing the route), and a lone character only where no word covers
+//!   it. A query word that is in the dictionary is therefore found wherever it occurs as a
+//!   substring, however jieba would have cut the surrounding text ("长江" in "南京市长江大桥").
+//!   It is several times faster than the route computation; see bench/RESULTS.md.
+//!
+//! Non-CJK runs (Latin letters, digits) become one token each. Every token is normalised
+//! (full-width ASCII to half-width, lower case); tokens without a letter or digit and a short
+//! list of function words are dropped. Offsets always point into the original text, so
+//! snippets highlight the text as written.
+
+use std::collections::HashSet;
+use std::sync::{Arc, OnceLock};
+
+use jieba_rs::Jieba;
+use serde::{Deserialize, Serialize};
+use tantivy::tokenizer::{Token, TokenStream, Tokenizer};
+
+/// How text is cut into words.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Segmenter {
+    /// jieba exact mode without HMM.
+    Jieba,
+    /// Every dictionary word of 2–4 characters at every position; lone characters where no
+    /// word covers them.
+    #[default]
+    Fast,
+    /// jieba's search mode without HMM (exact mode plus the dictionary words inside long words).
+    Search,
+    /// Overlapping character bigrams of CJK runs (a lone character stands for itself).
+    Bigram,
+}
+
+impl Segmenter {
+    pub fn parse(s: &str) -> Option<Segmenter> {
+        match s {
+            "jieba" => Some(Segmenter::Jieba),
+            "fast" => Some(Segmenter::Fast),
+            "bigram" => Some(Segmenter::Bigram),
+            "search" => Some(Segmenter::Search),
+            _ => None,
+        }
+    }
+}
+
+/// The jieba instance of the process (its dictionary takes a few tens of MB and a moment to load).
+pub fn jieba() -> &'static Jieba {
+    redress_text::tokenize::jieba()
+}
+
+fn is_cjk(c: char) -> bool {
+    matches!(c as u32, 0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xF900..=0xFAFF | 0x20000..=0x2FA1F)
+}
+
+/// Full-width ASCII forms become ASCII, ASCII letters lower case.
+fn normalize_char(c: char) -> char {
+    let c = match c {
+        '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFF01 + 0x21).unwrap_or(c),
+        _ => c,
+    };
+    c.to_ascii_lowercase()
+}
+
+/// Frequent function words that carry no meaning for search. Kept short on purpose: a word
+/// dropped here can never be searched for.
+const STOPWORDS: &[&str] = &[
+    "的", "了", "是", "在", "和", "与", "及", "或", "也", "就", "都", "而", "着", "之", "其", "把", "被", "让", "给", "对",
+    "向", "从", "为", "以", "于", "将", "这", "那", "个", "我", "你", "他", "她", "它", "们", "我们", "你们", "他们", "吗",
+    "呢", "吧", "啊", "呀", "哦", "嗯", "有", "又", "还", "并", "等", "及其", "以及", "并且", "但是", "因为", "所以",
+    "如果", "可以", "没有", "一个", "这个", "那个", "什么", "怎么", "已经", "进行", "要求", "问题", "情况", "相关",
+];
+
+fn is_stopword(w: &str) -> bool {
+    static SET: OnceLock<HashSet<&'static str>> = OnceLock::new();
+    SET.get_or_init(|| STOPWORDS.iter().copied().collect()).contains(w)
+}
+
+/// Loads the dictionary now rather than at the first text.
+pub fn warm_up(seg: Segmenter) {
+    match seg {
+        Segmenter::Jieba => {
+            jieba();
+        }
+        Segmenter::Fast | Segmenter::Search => {
+            jieba();
+        }
+        Segmenter::Bigram => {}
+    }
+}
+
+/// A token before normalisation: byte range in the text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Span {
+    pub from: usize,
+    pub to: usize,
+}
+
+/// Cuts `text` into word spans (before normalisation and filtering), in order of their start.
+pub fn spans(seg: Segmenter, text: &str, out: &mut Vec<Span>) {
+    match seg {
+        Segmenter::Jieba => exact_spans(text, out),
+        Segmenter::Fast => fast_spans(text, out),
+        Segmenter::Search => search_spans(text, out),
+        Segmenter::Bigram => bigram_spans(text, out),
+    }
+}
+
+/// Splits `text` into runs: CJK runs are handed to `cjk`, alphanumeric runs become one span
+/// each, everything else (punctuation, spaces) is skipped.
+fn runs(text: &str, out: &mut Vec<Span>, mut cjk: impl FnMut(&str, usize, &mut Vec<Span>)) {
+    let mut chars = text.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        if is_cjk(c) {
+            let mut end = i + c.len_utf8();
+            while let Some(&(j, d)) = chars.peek() {
+                if !is_cjk(d) {
+                    break;
+                }
+                end = j + d.len_utf8();
+                chars.next();
+            }
+            cjk(&text[i..end], i, out);
+        } else if c.is_alphanumeric() {
+            let mut end = i + c.len_utf8();
+            while let Some(&(j, d)) = chars.peek() {
+                if is_cjk(d) || !(d.is_alphanumeric() || d == '.' && chars.clone().nth(1).is_some_and(|(_, e)| e.is_ascii_digit())) {
+                    break;
+                }
+                end = j + d.len_utf8();
+                chars.next();
+            }
+            out.push(Span { from: i, to: end });
+        }
+    }
+}
+
+fn fast_spans(text: &str, out: &mut Vec<Span>) {
+    // jieba's "full mode": every dictionary word at every position, a lone character only
+    // where no word starts or covers it. Its trie walk enumerates all of them in one pass.
+    runs(text, out, |run, base, out| {
+        for t in jieba().cut_all(run) {
+            out.push(Span { from: base + t.byte_start, to: base + t.byte_end });
+        }
+    });
+}
+
+fn search_spans(text: &str, out: &mut Vec<Span>) {
+    runs(text, out, |run, base, out| {
+        for t in jieba().cut_for_search(run, false) {
+            out.push(Span { from: base + t.byte_start, to: base + t.byte_end });
+        }
+    });
+}
+
+fn exact_spans(text: &str, out: &mut Vec<Span>) {
+    runs(text, out, |run, base, out| {
+        for t in jieba().cut(run, false) {
+            out.push(Span { from: base + t.byte_start, to: base + t.byte_end });
+        }
+    });
+}
+
+fn bigram_spans(text: &str, out: &mut Vec<Span>) {
+    runs(text, out, |run, base, out| {
+        let starts: Vec<usize> = run.char_indices().map(|(i, _)| i).chain(std::iter::once(run.len())).collect();
+        let n = starts.len() - 1;
+        if n == 1 {
+            out.push(Span { from: base, to: base + run.len() });
+        }
+        for i in 0..n.saturating_sub(1) {
+            out.push(Span { from: base + starts[i], to: base + starts[i + 2] });
+        }
+    });
+}
+
+/// The normalised text of a span, or `None` if it is to be dropped.
+pub fn term_of(text: &str, span: Span, buf: &mut String) -> bool {
+    let w = &text[span.from..span.to];
+    buf.clear();
+    let mut alnum = false;
+    for c in w.chars() {
+        let c = normalize_char(c);
+        alnum |= c.is_alphanumeric();
+        buf.push(c);
+    }
+    alnum && !is_stopword(buf)
+}
+
+/// The normalised terms of `text`, in order (for queries and tests).
+pub fn terms(seg: Segmenter, text: &str) -> Vec<String> {
+    let mut spans_ = vec![];
+    spans(seg, text, &mut spans_);
+    let mut buf = String::new();
+    spans_.into_iter().filter_map(|s| term_of(text, s, &mut buf).then(|| buf.clone())).collect()
+}
+
+/// The words of a query as a person typed it, for an index built with `seg`: jieba's exact
+/// cut for the dictionary segmenters (a dictionary word of the query is then a word of every
+/// text that contains it: [`Segmenter::Fast`] indexes all of them), bigrams for
+/// [`Segmenter::Bigram`]. Each word comes with whether it is a lone CJK character.
+pub fn query_words(seg: Segmenter, text: &str) -> Vec<(String, bool)> {
+    let seg = match seg {
+        Segmenter::Bigram => Segmenter::Bigram,
+        _ => Segmenter::Jieba,
+    };
+    let mut out: Vec<(String, bool)> = vec![];
+    for w in terms(seg, text) {
+        let mut chars = w.chars();
+        let lone = matches!((chars.next(), chars.next()), (Some(c), None) if is_cjk(c));
+        if !out.iter().any(|(x, _)| *x == w) {
+            out.push((w, lone));
+        }
+    }
+    out
+}
+
+/// The tantivy tokenizer.
+#[derive(Clone)]
+pub struct ChineseTokenizer {
+    seg: Segmenter,
+    spans: Arc<std::sync::Mutex<Vec<Span>>>,
+}
+
+impl ChineseTokenizer {
+    pub fn new(seg: Segmenter) -> ChineseTokenizer {
+        warm_up(seg);
+        ChineseTokenizer { seg, spans: Default::default() }
+    }
+}
+
+pub struct ChineseTokenStream<'a> {
+    text: &'a str,
+    spans: Vec<Span>,
+    next: usize,
+    token: Token,
+}
+
+impl Tokenizer for ChineseTokenizer {
+    type TokenStream<'a> = ChineseTokenStream<'a>;
+
+    fn token_stream<'a>(&'a mut self, text: &'a str) -> ChineseTokenStream<'a> {
+        // Reuse the span buffer of the last stream of this tokenizer (one per indexing thread).
+        let mut v = std::mem::take(&mut *self.spans.lock().unwrap_or_else(|e| e.into_inner()));
+        v.clear();
+        spans(self.seg, text, &mut v);
+        ChineseTokenStream { text, spans: v, next: 0, token: Token::default() }
+    }
+}
+
+impl TokenStream for ChineseTokenStream<'_> {
+    fn advance(&mut self) -> bool {
+        while let Some(&s) = self.spans.get(self.next) {
+            self.next += 1;
+            if term_of(self.text, s, &mut self.token.text) {
+                self.token.offset_from = s.from;
+                self.token.offset_to = s.to;
+                self.token.position = self.token.position.wrapping_add(1);
+                self.token.position_length = 1;
+                return true;
+            }
+        }
+        false
+    }
+
+    fn token(&self) -> &Token {
+        &self.token
+    }
+
+    fn token_mut(&mut self) -> &mut Token {
+        &mut self.token
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_segmenter_finds_the_lift_in_a_complaint() {
+        for seg in [Segmenter::Jieba, Segmenter::Fast, Segmenter::Bigram] {
+            let t = terms(seg, "小区电梯坏了");
+            assert!(t.contains(&"电梯".to_string()), "{seg:?}: {t:?}");
+        }
+    }
+
+    #[test]
+    fn fast_mode_finds_dictionary_words_whatever_the_neighbours() {
+        let t = terms(Segmenter::Fast, "南京市长江大桥");
+        assert!(t.contains(&"长江".to_string()) && t.contains(&"南京".to_string()) && t.contains(&"大桥".to_string()), "{t:?}");
+    }
+
+    #[test]
+    fn latin_and_digits_are_normalised_and_kept_whole() {
+        let t = terms(Segmenter::Fast, "３号楼 ABC栋，电话12345");
+        assert!(t.contains(&"3".to_string()) && t.contains(&"abc".to_string()) && t.contains(&"12345".to_string()), "{t:?}");
+    }
+}

@@ -1,0 +1,210 @@
+//! The index on its own: segmentation, filters, visibility, snippets, replacing a changed case,
+//! the log position surviving a reopen, one writer per directory.
+
+use chrono::{DateTime, TimeZone, Utc};
+use redress_app::search::SearchQuery;
+use redress_domain::case::NewCase;
+use redress_domain::{Actor, Case, CaseId, Channel, OrgId, Status, TrackingCode};
+use redress_search::{SearchError, SearchIndex};
+
+fn at(day: u32) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 3, day, 2, 0, 0).unwrap()
+}
+
+fn case(id: i64, subject: &str, content: &str) -> Case {
+    // From JSON, as intake receives it, so fields added later take their defaults.
+    let matter: NewCase = serde_json::from_value(serde_json::json!({
+        "channel": "letter",
+        "matter_type": "claim",
+        "category": "01.02",
+        "subject": subject,
+        "content": content,
+        "location": { "address": "城关镇幸福路8号", "org": 30 },
+        "intake_org": 10
+    }))
+    .unwrap();
+    let (mut c, _) = Case::register(matter, TrackingCode::from_random([id as u8; 16]), None, true, Actor::System, at(2)).unwrap();
+    c.id = CaseId(id);
+    c
+}
+
+fn q(text: &str) -> SearchQuery {
+    SearchQuery { text: text.into(), limit: 10, ..Default::default() }
+}
+
+fn ids(index: &SearchIndex, query: &SearchQuery) -> Vec<i64> {
+    let mut v: Vec<i64> = index.search(query).unwrap().hits.iter().map(|h| h.case_id.0).collect();
+    v.sort();
+    v
+}
+
+fn sample(index: &SearchIndex) {
+    let mut a = case(1, "小区电梯坏了", "幸福社区3号楼电梯停运三个月，物业不修。");
+    a.unit = Some(OrgId(20));
+    a.status = Status::InProgress;
+    let mut b = case(2, "道路积水严重", "幸福路下雨积水，出行困难。");
+    b.matter.channel = Channel::Hotline;
+    b.matter.category = Some("03.01".into());
+    b.registered_at = at(20);
+    b.matter.location.org = Some(OrgId(31));
+    let mut c = case(3, "噪音扰民", "夜间施工噪音，电梯间也很吵。");
+    c.matter.demo = true;
+    c.unit = Some(OrgId(21));
+    for x in [a, b, c] {
+        index.index_case(&x).unwrap();
+    }
+    index.commit(3).unwrap();
+}
+
+#[test]
+fn a_word_inside_unsegmented_text_is_found() {
+    let dir = tempfile::tempdir().unwrap();
+    let index = SearchIndex::open(dir.path()).unwrap();
+    sample(&index);
+    assert_eq!(ids(&index, &q("电梯")), [1, 3]);
+    assert_eq!(ids(&index, &q("电梯 物业")), [1]);
+    assert_eq!(ids(&index, &q("积水")), [2]);
+    // A sentence as typed: its words must all be there, lone characters only rank.
+    assert_eq!(ids(&index, &q("电梯坏了")), [1, 3]);
+    assert_eq!(ids(&index, &q("幸福路")), [1, 2, 3], "the address is searched too");
+    assert!(ids(&index, &q("游泳池")).is_empty());
+    assert!(ids(&index, &q("，。！")).is_empty());
+    let page = index.search(&q("电梯")).unwrap();
+    assert_eq!(page.total, 2);
+    assert_eq!(page.hits[0].case_id, CaseId(1), "the subject weighs more than the content");
+}
+
+#[test]
+fn filters_narrow_the_hits() {
+    let dir = tempfile::tempdir().unwrap();
+    let index = SearchIndex::open(dir.path()).unwrap();
+    sample(&index);
+    let everything = |f: &dyn Fn(&mut SearchQuery)| {
+        let mut query = q("幸福路");
+        f(&mut query);
+        ids(&index, &query)
+    };
+    assert_eq!(everything(&|_| {}), [1, 2, 3]);
+    assert_eq!(everything(&|q| q.statuses = vec![Status::InProgress]), [1]);
+    assert_eq!(everything(&|q| q.statuses = vec![Status::InProgress, Status::Registered]), [1, 2, 3]);
+    assert_eq!(everything(&|q| q.unit = Some(OrgId(21))), [3]);
+    assert_eq!(everything(&|q| q.channel = Some(Channel::Hotline)), [2]);
+    assert_eq!(everything(&|q| q.category = Some("03".into())), [2]);
+    assert_eq!(everything(&|q| q.category = Some("01.02".into())), [1, 3]);
+    assert_eq!(everything(&|q| q.registered_from = Some(at(10))), [2]);
+    assert_eq!(everything(&|q| q.registered_to = Some(at(10))), [1, 3]);
+    assert_eq!(everything(&|q| q.demo = Some(true)), [3]);
+    assert_eq!(everything(&|q| q.orgs = Some(vec![OrgId(31)])), [2]);
+    assert_eq!(everything(&|q| q.orgs = Some(vec![])), Vec::<i64>::new());
+}
+
+#[test]
+fn only_cases_of_the_visible_organisations_are_returned() {
+    let dir = tempfile::tempdir().unwrap();
+    let index = SearchIndex::open(dir.path()).unwrap();
+    sample(&index);
+    let mut query = q("幸福路");
+    query.visible_to = Some(vec![OrgId(20)]);
+    assert_eq!(ids(&index, &query), [1], "unit 20 handles case 1 only");
+    query.visible_to = Some(vec![OrgId(21), OrgId(31)]);
+    assert_eq!(ids(&index, &query), [2, 3]);
+    query.visible_to = Some(vec![OrgId(99)]);
+    assert_eq!(index.search(&query).unwrap().total, 0);
+    query.visible_to = Some(vec![]);
+    assert_eq!(index.search(&query).unwrap().total, 0);
+    query.visible_to = None;
+    assert_eq!(ids(&index, &query), [1, 2, 3]);
+}
+
+#[test]
+fn snippets_mark_the_words_and_escape_the_text() {
+    let dir = tempfile::tempdir().unwrap();
+    let index = SearchIndex::open(dir.path()).unwrap();
+    let mut evil = case(7, "电梯<script>alert(1)</script>", "<b>电梯</b> & 楼梯 \"都\" 坏了");
+    evil.reply = Some(redress_domain::case::Reply {
+        decision: redress_domain::Decision::Support,
+        facts: "经核实，电梯控制柜损坏。".into(),
+        opinion: "责成物业十日内修复。".into(),
+        legal_basis: String::new(),
+        submitted_at: at(3),
+        submitted_by: None,
+        approved_at: None,
+        approved_by: None,
+    });
+    index.index_case(&evil).unwrap();
+    index.commit(1).unwrap();
+    let page = index.search(&q("电梯")).unwrap();
+    assert_eq!(page.hits.len(), 1);
+    let s = page.highlighter.snippets(&evil);
+    assert_eq!(s["subject"], "<mark>电梯</mark>&lt;script&gt;alert(1)&lt;/script&gt;");
+    assert_eq!(s["content"], "&lt;b&gt;<mark>电梯</mark>&lt;/b&gt; &amp; 楼梯 &quot;都&quot; 坏了");
+    assert!(s["replies"].contains("<mark>电梯</mark>控制柜"), "{}", s["replies"]);
+    // A long text is cut around the match.
+    let long = format!("{}电梯{}", "前".repeat(300), "后".repeat(300));
+    let mut c = case(8, "长文", &long);
+    c.id = CaseId(8);
+    let s = page.highlighter.snippets(&c);
+    assert!(s["content"].starts_with('…') && s["content"].ends_with('…') && s["content"].contains("<mark>电梯</mark>"), "{}", s["content"]);
+    assert!(s["content"].chars().count() < 200, "{}", s["content"]);
+    assert!(!s.contains_key("address"));
+    // Found through the reply alone.
+    assert_eq!(ids(&index, &q("控制柜")), [7]);
+}
+
+#[test]
+fn a_changed_case_replaces_its_document() {
+    let dir = tempfile::tempdir().unwrap();
+    let index = SearchIndex::open(dir.path()).unwrap();
+    let mut c = case(5, "路灯不亮", "村口路灯坏了一个月。");
+    index.index_case(&c).unwrap();
+    index.commit(1).unwrap();
+    let mut registered = q("路灯");
+    registered.statuses = vec![Status::Registered];
+    assert_eq!(ids(&index, &registered), [5]);
+    c.status = Status::InProgress;
+    c.unit = Some(OrgId(20));
+    index.index_case(&c).unwrap();
+    index.commit(2).unwrap();
+    assert!(ids(&index, &registered).is_empty());
+    let mut unit = q("路灯");
+    unit.unit = Some(OrgId(20));
+    assert_eq!(ids(&index, &unit), [5]);
+    assert_eq!(index.num_docs(), 1);
+    index.delete_case(CaseId(5));
+    index.commit(3).unwrap();
+    assert_eq!(index.num_docs(), 0);
+}
+
+#[test]
+fn the_log_position_and_the_documents_survive_a_reopen() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let index = SearchIndex::open(dir.path()).unwrap();
+        assert_eq!(index.last_seq(), 0);
+        sample(&index);
+        index.commit(42).unwrap();
+        // Uncommitted work is lost on a crash and replayed from the log.
+        index.index_case(&case(9, "未提交", "未提交")).unwrap();
+    }
+    let index = SearchIndex::open(dir.path()).unwrap();
+    assert_eq!(index.last_seq(), 42);
+    assert_eq!(index.num_docs(), 3);
+    assert_eq!(ids(&index, &q("电梯")), [1, 3]);
+    let status = SearchIndex::status_of(dir.path()).unwrap().unwrap();
+    assert_eq!((status.docs, status.last_seq), (3, 42));
+}
+
+#[test]
+fn a_second_writer_on_the_same_directory_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let _first = SearchIndex::open(dir.path()).unwrap();
+    assert!(matches!(SearchIndex::open(dir.path()), Err(SearchError::Locked(_))));
+}
+
+#[test]
+fn a_directory_with_other_files_is_not_taken_over() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("notes.txt"), "mine").unwrap();
+    assert!(matches!(SearchIndex::open(dir.path()), Err(SearchError::NotAnIndex(_))));
+    assert!(dir.path().join("notes.txt").exists());
+}
