@@ -13,6 +13,7 @@ pub mod import;
 pub mod permissions;
 pub mod routing;
 pub mod search;
+pub mod similar;
 pub mod verify;
 pub mod views;
 
@@ -33,6 +34,8 @@ pub struct App {
     pub routing: routing::Routing,
     /// The full-text index, when the server has one ([`App::set_search`]).
     search: std::sync::OnceLock<Arc<dyn search::SearchBackend>>,
+    /// Similar cases, clusters of the same matter, repeat rate, hotspots ([`similar`]).
+    similar: similar::SimilarState,
 }
 
 impl App {
@@ -41,7 +44,7 @@ impl App {
     }
 
     pub fn with_clock(store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> App {
-        App { store, clock, config: config::ConfigCache::default(), throttle: auth::LoginThrottle::default(), search: Default::default(), routing: Default::default() }
+        App { store, clock, config: config::ConfigCache::default(), throttle: auth::LoginThrottle::default(), search: Default::default(), routing: Default::default(), similar: Default::default() }
     }
 
     pub fn now(&self) -> chrono::DateTime<chrono::Utc> {

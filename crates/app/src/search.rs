@@ -110,7 +110,7 @@ impl App {
     /// Full-text search within what `p` may see.
     pub async fn search(&self, p: &Principal, mut q: SearchQuery) -> AppResult<SearchResults> {
         let backend = self.search.get().cloned().ok_or_else(|| {
-            AppError::Unavailable("全文检索索引未启用（服务启动时未配置索引目录），请使用事项列表的标题筛选".into())
+            AppError::Unavailable("全文检索索引未启用或正在建立，请稍后再试，或使用事项列表的标题筛选".into())
         })?;
         q.text = q.text.trim().to_string();
         if q.text.is_empty() {

@@ -3,10 +3,13 @@
 //! the same concurrency). See bench/RESULTS.md for results and how to read them.
 
 mod ceiling;
+mod gen;
 mod http;
 mod load;
 mod payload;
+mod search;
 mod server;
+mod similar;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -35,6 +38,12 @@ pub enum BenchCommand {
     Intake(IntakeArgs),
     /// Only the raw ceilings: a bare fsync loop in DIR and pgbench inserts.
     Ceiling(CeilingArgs),
+    /// Synthetic cases straight through the store (text from ../shared/data), for `bench search`.
+    Gen(gen::GenArgs),
+    /// Full-text index: build rate, query latency with filters, memory, beside SQLite FTS5.
+    Search(search::SearchArgs),
+    /// Similar-case index in memory: build time, memory, lookup p50/p99, beside a brute-force scan.
+    Similar(similar::SimilarArgs),
 }
 
 #[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
@@ -102,6 +111,10 @@ pub struct IntakeArgs {
     /// API token (as `redress token` issues), which the server checks with one read fewer.
     #[arg(long, value_enum, default_value = "session")]
     pub auth: AuthChoice,
+    /// Before measuring, wait (up to this many seconds) until the server is idle: a fresh
+    /// server may first build its search index or train models from the stored cases.
+    #[arg(long, default_value_t = 900)]
+    pub settle_timeout: u64,
     /// Keep the databases afterwards.
     #[arg(long)]
     pub keep: bool,
@@ -123,6 +136,9 @@ pub struct CeilingArgs {
 pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     match args.command {
         BenchCommand::Intake(a) => intake(a).await,
+        BenchCommand::Gen(a) => gen::run(a).await,
+        BenchCommand::Search(a) => search::run(a).await,
+        BenchCommand::Similar(a) => tokio::task::spawn_blocking(move || similar::run(a)).await?,
         BenchCommand::Ceiling(a) => {
             let c = ceilings(&a.dir, &a.clients, a.seconds, Some(&a.pg_url)).await;
             print_ceilings(&c);
@@ -378,6 +394,36 @@ async fn login(addr: SocketAddr, fallback: &str) -> String {
     fallback.to_string()
 }
 
+/// Waits until the server uses less than a tenth of a core over a second (its start-up work
+/// done), or `timeout`.
+async fn settle(srv: &Server, timeout: Duration) {
+    let t0 = Instant::now();
+    let mut said = false;
+    let mut last_said = t0;
+    loop {
+        let Some(c0) = srv.cpu_time() else { return };
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        let Some(c1) = srv.cpu_time() else { return };
+        let busy = c1.saturating_sub(c0).as_secs_f64();
+        if busy < 0.1 {
+            if said {
+                eprintln!("  server idle after {:.0} s", t0.elapsed().as_secs_f64());
+            }
+            return;
+        }
+        if t0.elapsed() > timeout {
+            eprintln!("  server still busy ({busy:.2} cores) after {} s; measuring anyway", timeout.as_secs());
+            return;
+        }
+        if !said || last_said.elapsed() >= Duration::from_secs(30) {
+            let rss = srv.rss_kib().map_or(String::new(), |(r, _)| format!(", RSS {} MiB", r / 1024));
+            eprintln!("  server busy with start-up work ({busy:.2} cores{rss}); waiting");
+            said = true;
+            last_said = Instant::now();
+        }
+    }
+}
+
 fn per_case(cores: Option<f64>, s: &Stats) -> Option<f64> {
     cores.filter(|_| s.cases_per_s > 0.0).map(|c| c * 1e6 / s.cases_per_s)
 }
@@ -477,10 +523,14 @@ async fn run_backend(a: &IntakeArgs, backend: &'static str, bin: &Path, out: &Pa
     }
 
     let log = out.join(format!("server-{backend}-{stamp}.log"));
+    // The server runs in a directory of its own, so whatever it keeps beside itself goes away.
+    let cwd = std::fs::canonicalize(out)?.join(format!("server-{backend}-{stamp}"));
+    std::fs::create_dir_all(&cwd)?;
     let mut args = server::serve_args(&url);
     args.extend(a.server_args.iter().cloned());
-    let mut srv = Server::start(bin, &args, &[], &log, Duration::from_secs(120))?;
+    let mut srv = Server::start(bin, &args, &cwd, &log, Duration::from_secs(120))?;
     eprintln!("  server pid {} at http://{} (log {})", srv.pid(), srv.addr, log.display());
+    settle(&srv, Duration::from_secs(a.settle_timeout)).await;
     let token = match a.auth {
         AuthChoice::Session => login(srv.addr, &prep.clerk_token).await,
         AuthChoice::Token => prep.clerk_token.clone(),
@@ -558,7 +608,10 @@ async fn run_backend(a: &IntakeArgs, backend: &'static str, bin: &Path, out: &Pa
             for suffix in ["", "-wal", "-shm"] {
                 let _ = std::fs::remove_file(format!("{}{suffix}", p.display()));
             }
+            // A search index kept beside the database file.
+            let _ = std::fs::remove_dir_all(format!("{}.index", p.display()));
         }
+        let _ = std::fs::remove_dir_all(&cwd);
     }
     drop(pgdb);
     Ok(BackendResult {
@@ -720,8 +773,16 @@ async fn intake(a: IntakeArgs) -> anyhow::Result<()> {
         ceilings(&a.out, &a.clients, a.seconds, backends.contains(&"postgres").then_some(a.pg_url.as_str())).await
     };
     let mut results = vec![];
+    let mut failures = vec![];
     for b in backends {
-        results.push(run_backend(&a, b, &bin, &a.out).await.with_context(|| format!("{b} run failed"))?);
+        // One backend failing (PostgreSQL down, say) still reports the other.
+        match run_backend(&a, b, &bin, &a.out).await {
+            Ok(r) => results.push(r),
+            Err(e) => {
+                eprintln!("{b} run failed: {e:#}");
+                failures.push(format!("{b}: {e:#}"));
+            }
+        }
     }
     let summary = Summary {
         started_at,
@@ -735,5 +796,8 @@ async fn intake(a: IntakeArgs) -> anyhow::Result<()> {
     let file = a.out.join(format!("intake-{}.json", chrono::Utc::now().format("%Y%m%d-%H%M%S")));
     std::fs::write(&file, serde_json::to_string_pretty(&summary)?)?;
     println!("\nsummary written to {}", file.display());
+    if !failures.is_empty() {
+        bail!("not measured: {}", failures.join("; "));
+    }
     Ok(())
 }

@@ -23,6 +23,19 @@ impl Db {
         (!path.is_empty() && path != ":memory:").then(|| PathBuf::from(path))
     }
 
+    /// Where a server keeps its full-text index unless told: beside a SQLite file
+    /// (`redress.db.index`), or `./redress-index-<dbname>` for PostgreSQL.
+    pub fn default_index_dir(&self) -> PathBuf {
+        if let Some(path) = self.sqlite_path() {
+            let mut s = path.into_os_string();
+            s.push(".index");
+            return PathBuf::from(s);
+        }
+        let name = self.url.rsplit('/').next().unwrap_or("").split('?').next().unwrap_or("");
+        let name: String = name.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-').collect();
+        PathBuf::from(format!("redress-index-{}", if name.is_empty() { "default" } else { &name }))
+    }
+
     /// The URL as shown to people: a PostgreSQL password is hidden.
     pub fn display(&self) -> String {
         if let Some(path) = self.sqlite_path() {
@@ -67,5 +80,11 @@ mod tests {
         assert_eq!(Db::new("postgres://u:secret@h:5432/db".into()).display(), "postgres://u:***@h:5432/db");
         assert_eq!(Db::new("postgres://u@h/db".into()).display(), "postgres://u@h/db");
         assert_eq!(Db::new("sqlite://data/redress.db?mode=rwc".into()).display(), "data/redress.db");
+    }
+
+    #[test]
+    fn each_database_has_its_own_default_index_directory() {
+        assert_eq!(Db::new("sqlite://data/redress.db".into()).default_index_dir(), PathBuf::from("data/redress.db.index"));
+        assert_eq!(Db::new("postgres://u:p@h:5432/county?sslmode=disable".into()).default_index_dir(), PathBuf::from("redress-index-county"));
     }
 }

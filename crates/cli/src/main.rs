@@ -5,7 +5,9 @@ mod bench;
 mod calendar;
 mod db;
 mod export;
+mod hotspots;
 mod import;
+mod index;
 mod model;
 mod orgs;
 mod progress;
@@ -61,10 +63,15 @@ enum Command {
     /// API 访问令牌
     #[command(subcommand)]
     Token(tokens::TokenCmd),
+    /// 全文检索索引：重建、状态
+    #[command(subcommand)]
+    Index(index::IndexCmd),
     /// 性能测试
     Bench(bench::BenchArgs),
     /// 分流模型：训练与评估（类别、承办单位建议）
     Model { #[command(subcommand)] cmd: model::ModelCmd },
+    /// 留言热点研判：归并同一事项，按近期增长和点赞排出热点（CSV：id,user,subject,time,content,against,support）
+    Hotspots(hotspots::HotspotsArgs),
 }
 
 fn main() -> ExitCode {
@@ -120,8 +127,10 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Calendar(cmd) => calendar::run(&db, cmd).await,
         Command::Rules(cmd) => rules::run(&db, cmd).await,
         Command::Token(cmd) => tokens::run(&db, cmd).await,
+        Command::Index(cmd) => index::run(&db, cmd).await,
         Command::Bench(args) => bench::run(args).await.map(|()| ExitCode::SUCCESS),
         Command::Model { cmd } => model::run(cmd).await.map(|()| ExitCode::SUCCESS),
+        Command::Hotspots(args) => hotspots::run(args).await.map(|()| ExitCode::SUCCESS),
     }
 }
 

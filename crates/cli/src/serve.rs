@@ -27,6 +27,12 @@ pub struct ServeArgs {
     /// 分类推荐模型（`redress model train` 生成）；不指定时用本库已有事项训练
     #[arg(long, value_name = "FILE")]
     category_model: Option<std::path::PathBuf>,
+    /// 全文检索索引目录（每个服务实例一个；默认：SQLite 为“数据库文件.index”，PostgreSQL 为 ./redress-index-库名）
+    #[arg(long, value_name = "DIR")]
+    index_dir: Option<std::path::PathBuf>,
+    /// 不启用全文检索
+    #[arg(long)]
+    no_index: bool,
     /// 以 JSON 输出日志（日志级别由环境变量 REDRESS_LOG 控制，默认 info）
     #[arg(long)]
     pub log_json: bool,
@@ -47,6 +53,11 @@ pub async fn run(db: &Db, args: ServeArgs) -> anyhow::Result<ExitCode> {
         app.set_category_model(model);
     }
     tokio::spawn(train_routing_models(app.clone()));
+    // Similar cases, clusters and hotspots: load in the background, then follow the log.
+    redress_app::similar::start_follower(app.clone(), std::time::Duration::from_millis(200));
+    if !args.no_index {
+        crate::index::start_for_server(db, &app, args.index_dir.clone()).await?;
+    }
     let listener = tokio::net::TcpListener::bind(args.listen).await.with_context(|| format!("无法监听 {}", args.listen))?;
     let addr = listener.local_addr().context("无法取得监听地址")?;
     println!("redress 已启动：http://{addr}/");

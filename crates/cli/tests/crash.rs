@@ -47,7 +47,8 @@ async fn prepare(url: &str) -> anyhow::Result<String> {
 }
 
 fn start(url: &str, log: &Path) -> anyhow::Result<Server> {
-    Server::start(Path::new(BIN), &serve_args(url), &[], log, Duration::from_secs(120))
+    let dir = log.parent().expect("log in a directory");
+    Server::start(Path::new(BIN), &serve_args(url), dir, log, Duration::from_secs(120))
 }
 
 /// A case the server acknowledged with 201.

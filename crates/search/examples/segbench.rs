@@ -60,7 +60,7 @@ fn main() {
         let schema = sb.build();
         let tmp = tempfile::tempdir().unwrap();
         let index = Index::create_in_dir(tmp.path(), schema).unwrap();
-        index.tokenizers().register("zh", ChineseTokenizer::new(seg));
+        index.tokenizers().register("zh", ChineseTokenizer::new(seg, false));
         let mut w: IndexWriter = index.writer_with_num_threads(2, 256 << 20).unwrap();
         let t = Instant::now();
         for i in 0..ndocs {

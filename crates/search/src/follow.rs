@@ -179,7 +179,7 @@ pub async fn follow(index: Arc<SearchIndex>, store: Arc<dyn Store>) {
             }
             Err(e) => {
                 failures += 1;
-                if failures == 1 || failures % 60 == 0 {
+                if failures == 1 || failures.is_multiple_of(60) {
                     tracing::warn!(error = %e, failures, "search index cannot follow the event log; retrying");
                 }
                 tokio::time::sleep(Duration::from_secs(1)).await;

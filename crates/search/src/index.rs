@@ -22,15 +22,21 @@ use crate::{Result, SearchError};
 
 /// Bumped whenever the schema or what goes into a document changes; an index of another
 /// version is rebuilt from the store.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
+/// Tokenizers: all words, or without lone CJK characters (long texts).
 const TOKENIZER: &str = "zh";
+const TOKENIZER_WORDS: &str = "zh_words";
 
 /// Characters (UTF-8 bytes, as tantivy counts them) of a snippet: about 80 Chinese characters.
 const SNIPPET_BYTES: usize = 240;
 
 /// The text fields, their weight in the score and how snippets name them.
 const TEXT_FIELDS: [(&str, f32); 4] = [("subject", 3.0), ("content", 1.0), ("replies", 0.7), ("address", 1.5)];
+
+/// Whether a text field indexes lone CJK characters (the short ones do; see
+/// [`ChineseTokenizer`]). A query word of one character is looked for only there.
+const KEEPS_LONE: [bool; 4] = [true, false, false, true];
 
 /// What is kept in the commit payload: which log position the index reflects.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
@@ -55,10 +61,17 @@ struct Fields {
 
 fn schema() -> (Schema, Fields) {
     let mut b = Schema::builder();
-    let text_opts = TextOptions::default()
-        .set_indexing_options(TextFieldIndexing::default().set_tokenizer(TOKENIZER).set_index_option(IndexRecordOption::WithFreqs));
+    let text_opts = |tokenizer: &str| {
+        TextOptions::default()
+            .set_indexing_options(TextFieldIndexing::default().set_tokenizer(tokenizer).set_index_option(IndexRecordOption::WithFreqs))
+    };
     let id = b.add_u64_field("id", NumericOptions::default().set_indexed().set_fast());
-    let text = TEXT_FIELDS.map(|(name, _)| b.add_text_field(name, text_opts.clone()));
+    let mut i = 0;
+    let text = TEXT_FIELDS.map(|(name, _)| {
+        let tokenizer = if KEEPS_LONE[i] { TOKENIZER } else { TOKENIZER_WORDS };
+        i += 1;
+        b.add_text_field(name, text_opts(tokenizer))
+    });
     let status = b.add_text_field("status", STRING);
     let unit = b.add_u64_field("unit", NumericOptions::default().set_indexed());
     let channel = b.add_text_field("channel", STRING);
@@ -150,7 +163,8 @@ impl SearchIndex {
             }
         };
         let segmenter = payload.segmenter;
-        index.tokenizers().register(TOKENIZER, ChineseTokenizer::new(segmenter));
+        index.tokenizers().register(TOKENIZER, ChineseTokenizer::new(segmenter, true));
+        index.tokenizers().register(TOKENIZER_WORDS, ChineseTokenizer::new(segmenter, false));
         let writer = index.writer_with_num_threads(opts.writer_threads.max(1), opts.writer_memory.max(16 << 20)).map_err(|e| match e {
             tantivy::TantivyError::LockFailure(..) => SearchError::Locked(dir.to_path_buf()),
             e => SearchError::Index(e.to_string()),
@@ -298,13 +312,15 @@ impl SearchIndex {
         w.wait_merging_threads().map_err(|e| SearchError::Index(e.to_string()))
     }
 
-    fn term_query(&self, word: &str) -> Box<dyn Query> {
+    fn term_query(&self, word: &str, lone: bool) -> Box<dyn Query> {
         let clauses: Vec<(Occur, Box<dyn Query>)> = self
             .fields
             .text
             .iter()
             .zip(TEXT_FIELDS)
-            .map(|(field, (_, boost))| {
+            .zip(KEEPS_LONE)
+            .filter(|(_, keeps)| !lone || *keeps)
+            .map(|((field, (_, boost)), _)| {
                 let q: Box<dyn Query> =
                     Box::new(TermQuery::new(Term::from_field_text(*field, word), IndexRecordOption::WithFreqs));
                 (Occur::Should, Box::new(BoostQuery::new(q, boost)) as Box<dyn Query>)
@@ -322,7 +338,7 @@ impl SearchIndex {
         for (w, lone) in &words {
             // A lone character next to real words only ranks; alone it must match.
             let occur = if *lone && has_word { Occur::Should } else { Occur::Must };
-            clauses.push((occur, self.term_query(w)));
+            clauses.push((occur, self.term_query(w, *lone)));
         }
         if words.is_empty() {
             return Ok(None);

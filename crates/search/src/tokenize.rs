@@ -1,15 +1,20 @@
 //! Chinese word segmentation as a tantivy tokenizer.
 //!
-//! Words come from jieba's dictionary (the same `jieba-rs` dictionary that `redress-text` uses).
-//! Two segmenters are offered; the index records which one it was built with:
+//! Words come from jieba's dictionary (the process-wide `jieba-rs` instance of `redress-text`),
+//! without HMM so that a query word is cut the same way as the text around it. The index
+//! records which segmenter built it:
 //!
-//! - [`Segmenter::Jieba`]: jieba's exact mode (dictionary DAG + max-probability route, no HMM).
-//! - [`Segmenter::Fast`] (the default): a dictionary-driven single pass that emits every
-//!   dictionary word of two to four characters found at each position (like jieba's search
-//!   mode, but without computing the route), and a lone character only where no word covers
-//!   it. A query word that is in the dictionary is therefore found wherever it occurs as a
-//!   substring, however jieba would have cut the surrounding text ("长江" in "南京市长江大桥").
-//!   It is several times faster than the route computation; see bench/RESULTS.md.
+//! - [`Segmenter::Search`] (the default): jieba's search mode, i.e. the exact cut (dictionary
+//!   DAG + max-probability route) plus the dictionary words of two and three characters inside
+//!   each longer word, so "电梯" finds "电梯间" and "长江" finds "南京市长江大桥". Queries are cut
+//!   in exact mode.
+//! - [`Segmenter::Jieba`]: the exact cut alone (fewer tokens, misses words inside words).
+//! - [`Segmenter::Fast`]: jieba's full mode, every dictionary word at every position (most
+//!   recall, twice the tokens).
+//! - [`Segmenter::Bigram`]: overlapping CJK bigrams, for comparison.
+//!
+//! On the shared messages jieba cuts ~40 MB/s per core; tantivy's indexing of the tokens, not
+//! the segmentation, sets the build rate (numbers in bench/RESULTS.md).
 //!
 //! Non-CJK runs (Latin letters, digits) become one token each. Every token is normalised
 //! (full-width ASCII to half-width, lower case); tokens without a letter or digit and a short
@@ -17,7 +22,7 @@
 //! snippets highlight the text as written.
 
 use std::collections::HashSet;
-use std::sync::{Arc, OnceLock};
+use std::sync::OnceLock;
 
 use jieba_rs::Jieba;
 use serde::{Deserialize, Serialize};
@@ -29,11 +34,11 @@ use tantivy::tokenizer::{Token, TokenStream, Tokenizer};
 pub enum Segmenter {
     /// jieba exact mode without HMM.
     Jieba,
-    /// Every dictionary word of 2–4 characters at every position; lone characters where no
+    /// jieba full mode: every dictionary word at every position; lone characters where no
     /// word covers them.
-    #[default]
     Fast,
     /// jieba's search mode without HMM (exact mode plus the dictionary words inside long words).
+    #[default]
     Search,
     /// Overlapping character bigrams of CJK runs (a lone character stands for itself).
     Bigram,
@@ -199,7 +204,13 @@ pub fn terms(seg: Segmenter, text: &str) -> Vec<String> {
     let mut spans_ = vec![];
     spans(seg, text, &mut spans_);
     let mut buf = String::new();
-    spans_.into_iter().filter_map(|s| term_of(text, s, &mut buf).then(|| buf.clone())).collect()
+    let mut out = vec![];
+    for s in spans_ {
+        if term_of(text, s, &mut buf) {
+            out.push(buf.clone());
+        }
+    }
+    out
 }
 
 /// The words of a query as a person typed it, for an index built with `seg`: jieba's exact
@@ -222,23 +233,35 @@ pub fn query_words(seg: Segmenter, text: &str) -> Vec<(String, bool)> {
     out
 }
 
-/// The tantivy tokenizer.
+/// Whether a span is one CJK character.
+fn is_lone_cjk(text: &str, span: Span) -> bool {
+    let w = &text[span.from..span.to];
+    let mut chars = w.chars();
+    matches!((chars.next(), chars.next()), (Some(c), None) if is_cjk(c))
+}
+
+/// The tantivy tokenizer. `lone == false` drops single CJK characters (function words and
+/// characters outside the dictionary): in long texts they are four tokens in ten, cost
+/// indexing time in proportion, and carry little meaning; short fields keep them.
 #[derive(Clone)]
 pub struct ChineseTokenizer {
     seg: Segmenter,
-    spans: Arc<std::sync::Mutex<Vec<Span>>>,
+    lone: bool,
+    /// Reused between texts (each indexing thread has its own clone).
+    spans: Vec<Span>,
 }
 
 impl ChineseTokenizer {
-    pub fn new(seg: Segmenter) -> ChineseTokenizer {
+    pub fn new(seg: Segmenter, lone: bool) -> ChineseTokenizer {
         warm_up(seg);
-        ChineseTokenizer { seg, spans: Default::default() }
+        ChineseTokenizer { seg, lone, spans: Vec::new() }
     }
 }
 
 pub struct ChineseTokenStream<'a> {
     text: &'a str,
-    spans: Vec<Span>,
+    spans: &'a [Span],
+    lone: bool,
     next: usize,
     token: Token,
 }
@@ -247,11 +270,9 @@ impl Tokenizer for ChineseTokenizer {
     type TokenStream<'a> = ChineseTokenStream<'a>;
 
     fn token_stream<'a>(&'a mut self, text: &'a str) -> ChineseTokenStream<'a> {
-        // Reuse the span buffer of the last stream of this tokenizer (one per indexing thread).
-        let mut v = std::mem::take(&mut *self.spans.lock().unwrap_or_else(|e| e.into_inner()));
-        v.clear();
-        spans(self.seg, text, &mut v);
-        ChineseTokenStream { text, spans: v, next: 0, token: Token::default() }
+        self.spans.clear();
+        spans(self.seg, text, &mut self.spans);
+        ChineseTokenStream { text, spans: &self.spans, lone: self.lone, next: 0, token: Token::default() }
     }
 }
 
@@ -259,6 +280,9 @@ impl TokenStream for ChineseTokenStream<'_> {
     fn advance(&mut self) -> bool {
         while let Some(&s) = self.spans.get(self.next) {
             self.next += 1;
+            if !self.lone && is_lone_cjk(self.text, s) {
+                continue;
+            }
             if term_of(self.text, s, &mut self.token.text) {
                 self.token.offset_from = s.from;
                 self.token.offset_to = s.to;

@@ -28,11 +28,16 @@
 //! words only), C = 3 did not beat C = 1, and complement naive Bayes or NB-weighted SVMs were
 //! clearly worse (0.88–0.90), so there is no ensemble.
 
+pub mod cluster;
 mod csvio;
 mod error;
 mod eval;
 mod features;
+pub mod hotspot;
+pub mod minhash;
+pub mod matters;
 mod model;
+pub mod similar;
 mod stopwords;
 mod svm;
 pub mod tokenize;

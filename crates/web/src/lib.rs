@@ -1,6 +1,8 @@
 //! The HTTP layer: a JSON API under /api/v1 (documented at /api/openapi.json), the public
 //! status lookup, and health checks. Handlers only translate; decisions are in redress-app.
 
+#![recursion_limit = "256"] // the OpenAPI document is one large json! literal
+
 pub mod error;
 pub mod extract;
 pub mod openapi;

@@ -80,6 +80,11 @@ pub fn document() -> Value {
                 } },
                 "Command": { "type": "object", "required": ["action"], "description": "action 取值：accept, not_accept{reason}, route{unit, mode: forward|assign, co_units?, assign_days?}, return{reason}, start_handling, request_extension{days, reason}, approve_extension, reject_extension{reason}, submit_reply{decision: support|explain|not_support, facts, opinion, legal_basis}, approve_reply, reject_reply{reason}, follow_up{satisfaction: satisfied|basic|unsatisfied}, reopen{reason}, close, archive, withdraw{reason}, merge{target}, link{other}, request_review{reason}, decide_review{outcome: upheld|changed|revoked, opinion}, request_recheck{reason}, decide_recheck{outcome, opinion}, supervise{due, note}, assign_leader{leader}, add_note{text}",
                     "properties": { "action": { "type": "string" } } },
+                "SimilarInput": { "type": "object", "description": "登记中的诉求（字段同登记接口，其余字段忽略）；标题和内容至少填一项", "properties": {
+                    "subject": { "type": "string", "maxLength": 200 }, "content": { "type": "string", "maxLength": 20000 },
+                    "location": { "type": "object", "properties": { "org": { "type": "integer", "description": "所在地（村、社区、网格）" } } },
+                    "category": { "type": "string", "description": "分类编码，如 01.02" },
+                    "limit": { "type": "integer", "minimum": 1, "maximum": 100, "description": "最多返回条数，默认10" } } },
                 "SuggestInput": { "type": "object", "properties": { "subject": { "type": "string" }, "content": { "type": "string" } } },
                 "Purpose": { "type": "object", "required": ["purpose"], "properties": { "purpose": { "type": "string" } } },
                 "Org": { "type": "object", "required": ["name", "kind"], "properties": { "id": { "type": "integer" }, "name": { "type": "string" }, "parent": { "type": "integer" }, "kind": { "enum": ["county", "town", "department", "village", "community", "grid", "external"] }, "division_code": { "type": "string" } } },
@@ -169,6 +174,20 @@ pub fn document() -> Value {
                 { "name": "case_id", "in": "query", "schema": { "type": "integer" } },
                 { "name": "limit", "in": "query", "schema": { "type": "integer" } }
             ] })) },
+            "/api/v1/cases/similar": { "post": op("登记时查找可能是同一事项的已有事项（内容近似、同一地点、同一类别、时间相近），返回得分和理由；只含本人有权查看的事项", "200", "items：case（列表行）、score、text_similarity、reasons（中文理由）、cluster_id", &["401", "422", "503"], json!({ "requestBody": body("SimilarInput") })) },
+            "/api/v1/cases/{id}/similar": { "get": op("与某事项可能是同一事项的其他事项", "200", "items：同上，另有 same_cluster（已归入同一事项簇）", &["401", "404", "422", "503"], json!({ "parameters": [path_id(),
+                { "name": "limit", "in": "query", "schema": { "type": "integer", "minimum": 1, "maximum": 100 } }] })) },
+            "/api/v1/clusters": { "get": op("同一事项簇（重复件、联名件归并），最近有新件的在前；只计本人有权查看的事项", "200", "items：id（最早一件）、subject、cases、首末登记日期、places、units、categories", &["401", "422", "503"], json!({ "parameters": [
+                { "name": "since", "in": "query", "schema": { "type": "string", "format": "date" }, "description": "只列此日及以后仍有新件的事项簇" },
+                { "name": "min_cases", "in": "query", "schema": { "type": "integer", "minimum": 2 } },
+                { "name": "limit", "in": "query", "schema": { "type": "integer", "minimum": 1, "maximum": 100 } }] })) },
+            "/api/v1/clusters/{id}": { "get": op("事项簇详情：其中各事项、承办单位、地点、按周的时间线（id 可为簇中任一事项）", "200", "簇概况、case_rows、timeline", &["401", "404", "503"], json!({ "parameters": [path_id()] })) },
+            "/api/v1/stats/repeat-rate": { "get": op("重复信访率：统计期内登记的事项中，与此前已登记事项属于同一事项簇的比例（定义见返回的 definition）", "200", "cases、repeats、rate、definition", &["401", "422", "503"], json!({ "parameters": [
+                { "name": "from", "in": "query", "schema": { "type": "string", "format": "date" }, "description": "默认为 to 前29天" },
+                { "name": "to", "in": "query", "schema": { "type": "string", "format": "date" }, "description": "含当天，默认今天" }] })) },
+            "/api/v1/hotspots": { "get": op("热点预警：近期件数明显高于自身历史的类别、地点、同一事项（泊松检验，设最少件数），附中文说明", "200", "as_of、rule、items：kind、label、recent、mean、ratio、p_value、explanation、recent_cases", &["401", "422", "503"], json!({ "parameters": [
+                { "name": "window_days", "in": "query", "schema": { "type": "integer", "minimum": 1, "maximum": 90 }, "description": "近期窗口天数，默认7" },
+                { "name": "history_windows", "in": "query", "schema": { "type": "integer", "minimum": 1, "maximum": 52 }, "description": "对照的此前窗口数，默认8" }] })) },
             "/api/v1/verify": { "post": op("校验哈希链与事项状态（审计员、管理员）", "200", "校验通过", &["401", "403", "409"], json!({})) }
         }
     })

@@ -347,6 +347,9 @@ async fn every_documented_route_answers_as_documented(b: Backend) {
             let concrete = path.replace("{id}", &id.to_string()).replace("{code}", &code).replace("{sha256}", &note_sha);
             let query = match path.as_str() {
                 "/api/v1/calendar/due" => "?from=2025-09-30&days=1",
+                "/api/v1/search" => "?q=%E7%94%B5%E6%A2%AF&status=registered",
+                "/api/v1/stats/repeat-rate" => "?from=2026-03-01&to=2026-03-31",
+                "/api/v1/hotspots" => "?window_days=7",
                 _ => "",
             };
             let body = sample_body(path, method);
@@ -381,6 +384,7 @@ fn sample_body(path: &str, method: &str) -> Option<Value> {
         ("/api/v1/auth/login", _) => json!({ "username": "auditor", "password": redress_app::demo::DEMO_PASSWORD }),
         ("/api/v1/cases", "post") => json!({ "channel": "phone", "matter_type": "consultation", "subject": "咨询", "content": "咨询社保转移" }),
         ("/api/v1/cases/suggest", _) => json!({ "subject": "电梯故障", "content": "小区电梯停运" }),
+        ("/api/v1/cases/similar", _) => json!({ "subject": "电梯故障", "content": "小区电梯停运", "category": "01.02" }),
         ("/api/v1/cases/{id}/actions", _) => json!({ "action": "add_note", "text": "已电话联系" }),
         ("/api/v1/cases/{id}/personal-data", _) => json!({ "purpose": "核对身份" }),
         ("/api/v1/orgs", "post") => json!({ "name": "新设网格", "kind": "grid", "parent": 1 }),

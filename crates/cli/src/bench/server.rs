@@ -28,14 +28,12 @@ pub struct Server {
 }
 
 impl Server {
-    /// Starts `bin` with `args` and waits (up to `timeout`) for an `http://host:port` in its
-    /// output. Everything it prints goes to `log`.
-    pub fn start(bin: &Path, args: &[String], envs: &[(&str, &str)], log: &Path, timeout: Duration) -> anyhow::Result<Server> {
+    /// Starts `bin` with `args` in the directory `cwd` (where anything the server keeps beside
+    /// itself, such as a search index, lands) and waits (up to `timeout`) for an
+    /// `http://host:port` in its output. Everything it prints goes to `log`.
+    pub fn start(bin: &Path, args: &[String], cwd: &Path, log: &Path, timeout: Duration) -> anyhow::Result<Server> {
         let mut cmd = Command::new(bin);
-        cmd.args(args).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
-        for (k, v) in envs {
-            cmd.env(k, v);
-        }
+        cmd.args(args).current_dir(cwd).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
         let mut child = cmd.spawn().with_context(|| format!("cannot start {}", bin.display()))?;
         let file = std::fs::OpenOptions::new().create(true).append(true).open(log).with_context(|| format!("cannot open {}", log.display()))?;
         let file = std::sync::Arc::new(std::sync::Mutex::new(file));

@@ -2,6 +2,7 @@ mod admin;
 mod cases;
 mod public;
 mod search;
+mod text;
 mod routing;
 
 use axum::routing::{get, post};
@@ -37,4 +38,10 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/calendar/due", get(admin::calendar_due))
         .route("/api/v1/access-log", get(admin::access_log))
         .route("/api/v1/verify", post(admin::verify))
+        .route("/api/v1/cases/similar", post(text::similar_for_intake))
+        .route("/api/v1/cases/:id/similar", get(text::similar_to_case))
+        .route("/api/v1/clusters", get(text::clusters))
+        .route("/api/v1/clusters/:id", get(text::cluster))
+        .route("/api/v1/stats/repeat-rate", get(text::repeat_rate))
+        .route("/api/v1/hotspots", get(text::hotspots))
 }

@@ -29,6 +29,9 @@ pub struct H {
     pub clock: Arc<ManualClock>,
     pub tokens: std::collections::HashMap<String, String>,
     _tmp: Option<TempFile>,
+    /// The full-text index (in a temporary directory), following the log as a server's does.
+    pub index: Option<Arc<redress_search::SearchIndex>>,
+    _index_dir: Option<tempfile::TempDir>,
 }
 
 struct TempFile(std::path::PathBuf);
@@ -72,14 +75,27 @@ fn rand_suffix() -> u64 {
 }
 
 pub async fn harness(backend: Backend) -> H {
+    harness_with(backend, true).await
+}
+
+/// The harness, with or without a full-text index.
+pub async fn harness_with(backend: Backend, search: bool) -> H {
     let (store, tmp) = store(backend).await;
     let clock = Arc::new(ManualClock::new(start()));
     let app = Arc::new(App::with_clock(store, clock.clone()));
     app.seed_demo_if_empty(0).await.expect("seed").expect("fresh store");
+    let (index, index_dir) = if search {
+        let dir = tempfile::tempdir().expect("index dir");
+        let index = redress_search::follow::start(dir.path(), app.store.clone()).await.expect("search index");
+        app.set_search(index.clone());
+        (Some(index), Some(dir))
+    } else {
+        (None, None)
+    };
     let mut state = redress_web::AppState::new(app.clone());
     state.secure_cookies = false;
     let router = redress_web::router_with(state);
-    let mut h = H { app, router, clock, tokens: Default::default(), _tmp: tmp };
+    let mut h = H { app, router, clock, tokens: Default::default(), _tmp: tmp, index, _index_dir: index_dir };
     for user in ["clerk", "handler", "head", "supervisor", "leader", "admin", "auditor", "town_clerk"] {
         // Sign in once through the API (sessions expire after hours; the tests move the clock
         // by days), then act with a long-lived API token as machine clients do.
