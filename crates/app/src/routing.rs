@@ -146,9 +146,10 @@ impl App {
             let lo = (hi - 2000).max(1);
             for c in self.store.cases_in_range(CaseId(lo), CaseId(hi)).await?.into_iter().rev() {
                 let text = text_of(&c.matter.subject, &c.matter.content);
-                if let Some(u) = handled_by_unit(&c) {
-                    units.push((text.clone(), u.0.to_string()));
-                }
+                // Only handled cases teach: their unit signed for them, so unit and category
+                // were confirmed by the people doing the work.
+                let Some(u) = handled_by_unit(&c) else { continue };
+                units.push((text.clone(), u.0.to_string()));
                 if let Some(cat) = &c.matter.category {
                     cats.push((text, cat.clone()));
                 }

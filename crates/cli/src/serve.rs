@@ -30,9 +30,12 @@ pub struct ServeArgs {
     /// 全文检索索引目录（每个服务实例一个；默认：SQLite 为“数据库文件.index”，PostgreSQL 为 ./redress-index-库名）
     #[arg(long, value_name = "DIR")]
     index_dir: Option<std::path::PathBuf>,
-    /// 不启用全文检索
+    /// 不启用全文检索（默认即不启用；保留此选项以兼容）
     #[arg(long)]
     no_index: bool,
+    /// 启用全文检索索引和相似件/热点的内存索引（试用：在100万件规模下尚未达到内存和吞吐要求，默认关闭）
+    #[arg(long)]
+    search: bool,
     /// 以 JSON 输出日志（日志级别由环境变量 REDRESS_LOG 控制，默认 info）
     #[arg(long)]
     pub log_json: bool,
@@ -53,9 +56,11 @@ pub async fn run(db: &Db, args: ServeArgs) -> anyhow::Result<ExitCode> {
         app.set_category_model(model);
     }
     tokio::spawn(train_routing_models(app.clone()));
-    // Similar cases, clusters and hotspots: load in the background, then follow the log.
-    redress_app::similar::start_follower(app.clone(), std::time::Duration::from_millis(200));
-    if !args.no_index {
+    // Full-text search and similar cases follow the log in this process. Opt-in until they
+    // meet their budgets at 1 million cases (see bench/RESULTS.md): on by default they tripled
+    // the CPU per intake and grew memory without bound on a large database.
+    if args.search && !args.no_index {
+        redress_app::similar::start_follower(app.clone(), std::time::Duration::from_millis(200));
         crate::index::start_for_server(db, &app, args.index_dir.clone()).await?;
     }
     let listener = tokio::net::TcpListener::bind(args.listen).await.with_context(|| format!("无法监听 {}", args.listen))?;
