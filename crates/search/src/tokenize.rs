@@ -21,7 +21,6 @@
 //! list of function words are dropped. Offsets always point into the original text, so
 //! snippets highlight the text as written.
 
-use std::collections::HashSet;
 use std::sync::OnceLock;
 
 use jieba_rs::Jieba;
@@ -61,6 +60,16 @@ pub fn jieba() -> &'static Jieba {
     redress_text::tokenize::jieba()
 }
 
+/// `char::is_alphanumeric` without its slow table lookup for ASCII and the common CJK and
+/// full-width punctuation.
+fn is_alnum(c: char) -> bool {
+    if c.is_ascii() {
+        return c.is_ascii_alphanumeric();
+    }
+    !matches!(c as u32, 0x2000..=0x206F | 0x3000..=0x303F | 0xFF00..=0xFF0F | 0xFF1A..=0xFF20 | 0xFF3B..=0xFF40 | 0xFF5B..=0xFF65)
+        && c.is_alphanumeric()
+}
+
 fn is_cjk(c: char) -> bool {
     matches!(c as u32, 0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xF900..=0xFAFF | 0x20000..=0x2FA1F)
 }
@@ -84,8 +93,19 @@ const STOPWORDS: &[&str] = &[
 ];
 
 fn is_stopword(w: &str) -> bool {
-    static SET: OnceLock<HashSet<&'static str>> = OnceLock::new();
-    SET.get_or_init(|| STOPWORDS.iter().copied().collect()).contains(w)
+    // Most words start with a character no stopword starts with: a binary search over a few
+    // dozen code points rejects them without hashing the word.
+    static FIRST: OnceLock<Vec<char>> = OnceLock::new();
+    let first = FIRST.get_or_init(|| {
+        let mut v: Vec<char> = STOPWORDS.iter().filter_map(|w| w.chars().next()).collect();
+        v.sort_unstable();
+        v.dedup();
+        v
+    });
+    match w.chars().next() {
+        Some(c) if first.binary_search(&c).is_ok() => STOPWORDS.contains(&w),
+        _ => false,
+    }
 }
 
 /// Loads the dictionary now rather than at the first text.
@@ -133,10 +153,10 @@ fn runs(text: &str, out: &mut Vec<Span>, mut cjk: impl FnMut(&str, usize, &mut V
                 chars.next();
             }
             cjk(&text[i..end], i, out);
-        } else if c.is_alphanumeric() {
+        } else if is_alnum(c) {
             let mut end = i + c.len_utf8();
             while let Some(&(j, d)) = chars.peek() {
-                if is_cjk(d) || !(d.is_alphanumeric() || d == '.' && chars.clone().nth(1).is_some_and(|(_, e)| e.is_ascii_digit())) {
+                if is_cjk(d) || !(is_alnum(d) || d == '.' && chars.clone().nth(1).is_some_and(|(_, e)| e.is_ascii_digit())) {
                     break;
                 }
                 end = j + d.len_utf8();
@@ -186,14 +206,22 @@ fn bigram_spans(text: &str, out: &mut Vec<Span>) {
     });
 }
 
-/// The normalised text of a span, or `None` if it is to be dropped.
+/// Puts the normalised text of a span in `buf`; false if the span is to be dropped.
 pub fn term_of(text: &str, span: Span, buf: &mut String) -> bool {
     let w = &text[span.from..span.to];
     buf.clear();
+    // The common case, a CJK word: nothing to normalise (full-width forms are U+FF01–FF5E,
+    // encoded EF BC xx / EF BD xx; ASCII is below 0x80) and certainly a word.
+    let b = w.as_bytes();
+    let plain_cjk = w.chars().next().is_some_and(is_cjk) && b.iter().all(|&x| x >= 0x80) && !b.windows(2).any(|p| p[0] == 0xEF && (p[1] == 0xBC || p[1] == 0xBD));
+    if plain_cjk {
+        buf.push_str(w);
+        return !is_stopword(buf);
+    }
     let mut alnum = false;
     for c in w.chars() {
         let c = normalize_char(c);
-        alnum |= c.is_alphanumeric();
+        alnum |= is_cjk(c) || c.is_alphanumeric();
         buf.push(c);
     }
     alnum && !is_stopword(buf)
