@@ -1,6 +1,7 @@
 //! The JSON API end to end, on both backends: the whole life of a case, refusals with the
 //! field or status named, who may do what, personal data, the public lookup.
 
+#[macro_use]
 mod common;
 
 use axum::body::Body;
@@ -8,19 +9,6 @@ use axum::http::{header, Method, Request, StatusCode};
 use chrono::Duration;
 use common::{harness, Backend, H};
 use serde_json::{json, Value};
-
-macro_rules! on_both_backends {
-    ($($name:ident),* $(,)?) => {
-        $(
-            mod $name {
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn sqlite() { super::$name(super::Backend::Sqlite).await }
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn postgres() { super::$name(super::Backend::Postgres).await }
-            }
-        )*
-    };
-}
 
 on_both_backends!(
     a_letter_is_handled_from_registration_to_archive,

@@ -1,6 +1,7 @@
 //! Routing suggestions learned from the county's own handled cases, recorded beside the
 //! clerk's choice, and their accuracy measured from the log.
 
+#[macro_use]
 mod common;
 
 use axum::http::{Method, StatusCode};
@@ -8,19 +9,6 @@ use common::{harness, Backend, H};
 use redress_domain::event::Actor;
 use redress_domain::{Channel, Command, MatterType, NewCase, OrgId, RoutingMode};
 use serde_json::json;
-
-macro_rules! on_both_backends {
-    ($($name:ident),* $(,)?) => {
-        $(
-            mod $name {
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn sqlite() { super::$name(super::Backend::Sqlite).await }
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn postgres() { super::$name(super::Backend::Postgres).await }
-            }
-        )*
-    };
-}
 
 on_both_backends!(units_are_suggested_from_handled_cases_and_the_choice_is_recorded);
 

@@ -2,6 +2,7 @@
 //! found within a second (the index follows the event log), a unit finds only its own cases,
 //! the list filters narrow the hits, and without an index the endpoint says so.
 
+#[macro_use]
 mod common;
 
 use std::time::{Duration, Instant};
@@ -9,19 +10,6 @@ use std::time::{Duration, Instant};
 use axum::http::{Method, StatusCode};
 use common::{harness, harness_with, Backend, H};
 use serde_json::{json, Value};
-
-macro_rules! on_both_backends {
-    ($($name:ident),* $(,)?) => {
-        $(
-            mod $name {
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn sqlite() { super::$name(super::Backend::Sqlite).await }
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn postgres() { super::$name(super::Backend::Postgres).await }
-            }
-        )*
-    };
-}
 
 on_both_backends!(
     a_registered_case_is_found_within_a_second,

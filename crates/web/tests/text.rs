@@ -2,25 +2,13 @@
 //! reasons, only within what the person may see; clusters and the repeat rate following merges
 //! and links; hotspots.
 
+#[macro_use]
 mod common;
 
 use axum::http::{Method, StatusCode};
 use chrono::Duration;
 use common::{harness, Backend, H};
 use serde_json::{json, Value};
-
-macro_rules! on_both_backends {
-    ($($name:ident),* $(,)?) => {
-        $(
-            mod $name {
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn sqlite() { super::$name(super::Backend::Sqlite).await }
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn postgres() { super::$name(super::Backend::Postgres).await }
-            }
-        )*
-    };
-}
 
 on_both_backends!(
     a_second_report_of_the_same_lift_is_suggested_first_with_reasons,

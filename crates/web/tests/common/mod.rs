@@ -15,6 +15,21 @@ use redress_store::Store;
 use serde_json::{json, Value};
 use tower::ServiceExt;
 
+/// One test per backend for each named `async fn(Backend)` of the calling file.
+#[allow(unused_macros)]
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        $(
+            mod $name {
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn sqlite() { super::$name(super::Backend::Sqlite).await }
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn postgres() { super::$name(super::Backend::Postgres).await }
+            }
+        )*
+    };
+}
+
 pub const PG_ADMIN: &str = "postgres://postgres@127.0.0.1:5432/test";
 
 #[derive(Clone, Copy, Debug)]
