@@ -300,10 +300,7 @@ impl App {
                     continue;
                 };
                 let entry = match &ev.kind {
-                    EventKind::Registered { .. } => match self.store.get_case(e.case_id).await? {
-                        Some(case) => Some(entry_of(&cfg, &case)),
-                        None => None,
-                    },
+                    EventKind::Registered { .. } => self.store.get_case(e.case_id).await?.map(|case| entry_of(&cfg, &case)),
                     _ => None,
                 };
                 work.push((e.case_id, entry, ev.kind));
@@ -557,7 +554,7 @@ impl App {
         let as_of = day_of(now);
         let oldest = as_of - (window_days * (history_windows + 1)) as i32;
         // (kind, key) → days of its cases and its recent cases; clusters keyed by their root.
-        let mut keys: HashMap<(u8, u64), (Vec<i32>, Vec<(i32, u64)>, u64)> = HashMap::new();
+        let mut keys: HashMap<(u8, u64), KeyCases> = HashMap::new();
         let flagged = {
             let ix = self.similar_state().index.read().expect("similar index lock");
             let visible = may_see(p);
@@ -652,6 +649,10 @@ impl App {
         })
     }
 }
+
+/// A hotspot key's cases: the days of all of them in the span, (day, id) of the recent ones, and
+/// one case id (to name a cluster).
+type KeyCases = (Vec<i32>, Vec<(i32, u64)>, u64);
 
 fn limit(k: usize) -> AppResult<usize> {
     match k {

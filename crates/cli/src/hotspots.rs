@@ -204,7 +204,8 @@ fn print_text(r: &Report, a: &HotspotsArgs, defaulted: bool) {
         let flag = if h.rising { "  【近期明显增多】" } else { "" };
         println!("{}. {}{flag}", h.rank, h.title);
         let span = if h.first_day == h.last_day { h.first_day.clone() } else { format!("{} 至 {}", h.first_day, h.last_day) };
-        println!("   时间：{span}；留言 {} 条（{} 人），点赞 {}，反对 {}", h.messages, h.users, h.support, h.against);
+        let people = if h.users > 0 { format!("（{} 人）", h.users) } else { String::new() };
+        println!("   时间：{span}；留言 {} 条{people}，点赞 {}，反对 {}", h.messages, h.support, h.against);
         let mut places = h.districts.clone();
         places.extend(h.places.iter().cloned());
         println!("   地点：{}", if places.is_empty() { "未写明".to_string() } else { places.join("、") });

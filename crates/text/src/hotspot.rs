@@ -139,12 +139,10 @@ impl SpikeRule {
         };
         let explanation = if recent < self.min_count {
             // Too few to test: say what happened.
-            if total > 0 && ratio >= 1.05 {
-                format!("{recent_w}{recent}件，{past}")
-            } else if total == 0 {
-                format!("{recent_w}{recent}件，{past}")
-            } else {
+            if total > 0 && ratio < 1.05 {
                 format!("{recent_w}{recent}件，{past}，未高于平时")
+            } else {
+                format!("{recent_w}{recent}件，{past}")
             }
         } else if total == 0 {
             format!("{recent_w}{recent}件，{past}（泊松检验 {}）", format_p(p_value))

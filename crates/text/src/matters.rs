@@ -151,7 +151,8 @@ const GENERIC: &[&str] = &[
 /// Words inside a would-be name that show it began later: the name starts after them.
 const BREAK_WORDS: &[&str] = &[
     "加快", "开展", "建设", "提升", "打造", "影响", "导致", "可以", "什么", "同时", "以来", "增强", "减轻", "倡导",
-    "全面", "不能", "不如", "一些", "一条", "一段", "未经", "严重", "违规", "违法", "非法", "通过", "经过", "购买",
+    "全面", "不能", "不如", "一些", "一条", "一段", "未经", "严重", "违规", "违法", "非法", "通过", "经过", "购买", "破坏",
+    "危害", "侵占", "联系", "大家", "尝试",
     "买", "去", "到", "让", "给", "被", "走", "住", "自", "而", "且", "但", "或", "即", "已", "将", "再", "才",
 ];
 
@@ -428,7 +429,8 @@ pub struct HotMatter {
     pub title: String,
     pub first_day: i32,
     pub last_day: i32,
-    /// Messages up to the analysis day, and how many different people left them.
+    /// Messages up to the analysis day, and how many different people left them (0 when the
+    /// export does not say who).
     pub messages: usize,
     pub users: usize,
     pub support: u64,
@@ -479,7 +481,8 @@ pub fn hot(messages: &[Message], matters: &[Matter], as_of: i32, rule: &SpikeRul
                 representative.push(*m);
             }
         }
-        let users_n = users.len().max(usize::from(upto.len() > 0 && users.is_empty()));
+        // 0 when the export has no user column.
+        let users_n = users.len();
         let mut why = vec![];
         let window = rule.window_days;
         if spike.flagged {
@@ -490,7 +493,7 @@ pub fn hot(messages: &[Message], matters: &[Matter], as_of: i32, rule: &SpikeRul
             why.push(format!("已{}天无新留言", as_of - messages[last].day));
         }
         if upto.len() >= 2 {
-            why.push(format!("共{}条留言、{}人反映", upto.len(), users_n));
+            why.push(if users_n > 0 { format!("共{}条留言、{}人反映", upto.len(), users_n) } else { format!("共{}条留言", upto.len()) });
         }
         let lasted = messages[last].day - messages[upto[0]].day;
         if lasted >= 14 {
@@ -537,6 +540,64 @@ mod tests {
             let (y, m, dd) = civil_from_days(d);
             assert_eq!(days_from_civil(y, m, dd), d);
         }
+    }
+
+    fn msg(id: usize, day: i32, subject: &str, content: &str, support: u32) -> Message {
+        Message {
+            id: id.to_string(),
+            user: format!("u{id}"),
+            subject: subject.into(),
+            content: content.into(),
+            time: format_day(day),
+            day,
+            against: 0,
+            support,
+        }
+    }
+
+    #[test]
+    fn messages_of_one_matter_are_grouped_and_a_recent_rise_is_hot() {
+        let base = days_from_civil(2019, 11, 1);
+        let mut m = vec![];
+        // The same plant, told in three ways, mostly in the last week.
+        let plant = [
+            ("丽景花园旁边搅拌站噪音扰民", "丽景花园小区旁边的搅拌站每天夜里施工，噪音和粉尘太大，无法入睡。"),
+            ("投诉丽景花园附近搅拌站粉尘污染", "丽景花园附近的搅拌站粉尘很大，噪音扰民，家里窗台每天一层灰。"),
+            ("丽景花园小区附近违建搅拌站", "丽景花园小区附近的搅拌站有没有环评手续？噪音和粉尘严重影响居民生活。"),
+        ];
+        for k in 0..9 {
+            let (s, c) = plant[k % 3];
+            m.push(msg(k, base + 60 - (k as i32 % 5), s, c, k as u32));
+        }
+        // Unrelated matters, spread out.
+        let other = [
+            ("建议增开公交线路", "希望增加通往火车站的公交班次，早晚高峰等车时间太长。"),
+            ("咨询社保转移手续", "从外省调回本地工作，养老保险关系如何转移接续？"),
+            ("菜市场卫生差", "菜市场垃圾清运不及时，夏天气味难闻。"),
+            ("学校周边交通拥堵", "放学时段学校门口车辆乱停，学生过马路很危险。"),
+            ("路灯损坏无人维修", "小区门口的路灯坏了两个月，晚上出行不便。"),
+            ("公积金贷款额度", "想咨询公积金贷款的额度怎么计算，需要哪些材料。"),
+            ("医院挂号难", "儿童医院周末挂号排队时间很长，建议增加窗口。"),
+            ("燃气费计费疑问", "燃气表更换后用量翻倍，怀疑计量不准。"),
+            ("广场舞噪音", "晚上十点以后广场舞音响声音仍然很大，影响休息。"),
+            ("小区停车位不足", "小区车位严重不足，消防通道被占用。"),
+        ];
+        for (k, (s, c)) in other.iter().enumerate() {
+            m.push(msg(100 + k, base + 7 * k as i32, s, c, 0));
+            m.push(msg(200 + k, base + 7 * k as i32 + 30, s, c, 0));
+        }
+        let matters = group(&m, &MatterOptions { threads: 2, ..Default::default() });
+        let plant_matter = matters.iter().find(|x| x.messages.contains(&0)).unwrap();
+        assert_eq!(plant_matter.messages.len(), 9, "{matters:?}");
+        assert_eq!(plant_matter.places[0], ("丽景花园".to_string(), 9));
+        assert_eq!(matters.len(), 11, "the plant and ten others: {matters:?}");
+        let hot = hot(&m, &matters, base + 60, &SpikeRule::default(), 3);
+        assert!(hot[0].matter.messages.contains(&0), "{hot:?}");
+        assert!(hot[0].spike.flagged, "{:?}", hot[0].spike);
+        assert!(hot[0].why.starts_with("近期明显增多：近7天9件，此前8周没有（新出现）"), "{}", hot[0].why);
+        assert_eq!((hot[0].messages, hot[0].users, hot[0].support), (9, 9, 36));
+        assert!(hot[0].representative.len() >= 2 && hot[0].representative.len() <= 3);
+        assert!(hot.iter().skip(1).all(|h| !h.spike.flagged));
     }
 
     #[test]
