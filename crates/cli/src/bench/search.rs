@@ -528,10 +528,11 @@ async fn fts5_peer(a: &SearchArgs, store: Arc<dyn Store>, queries: &[Q], ours_ms
             };
             let long: Vec<&String> = q.words.iter().filter(|w| w.chars().count() >= 3).collect();
             let short: Vec<&String> = q.words.iter().filter(|w| w.chars().count() < 3).collect();
-            let mut where_ = vec![sql_filter];
+            // Conditions and their parameters in the same order: match, short words, filter.
+            let mut where_: Vec<String> = vec![];
             let mut params: Vec<rusqlite::types::Value> = vec![];
             if !long.is_empty() {
-                where_.insert(0, "docs MATCH ?".into());
+                where_.push("docs MATCH ?".into());
                 params.push(rusqlite::types::Value::Text(long.iter().map(|w| format!("\"{w}\"")).collect::<Vec<_>>().join(" AND ")));
             }
             // A trigram index cannot look up fewer than three characters, and FTS5 answers
@@ -542,6 +543,7 @@ async fn fts5_peer(a: &SearchArgs, store: Arc<dyn Store>, queries: &[Q], ours_ms
                     params.push(rusqlite::types::Value::Text(w.to_string()));
                 }
             }
+            where_.push(sql_filter);
             params.extend(fp);
             let cond = where_.join(" AND ");
             let order = if long.is_empty() { "rowid DESC" } else { "rank" };
