@@ -4,9 +4,16 @@
 //! The [`SimilarIndex`] (redress-text) lives in memory behind a lock. It is loaded from the
 //! store (cases in id order) and then follows the event log: a new case is added and clustered
 //! with the cases the rule calls the same matter; routing changes its unit; a link or merge by a
-//! clerk joins clusters. `redress serve` starts [`start_follower`], which loads the index in the
-//! background and then polls the log every 200 ms; every query also catches up with the log
-//! first, so a case registered a moment ago is found.
+//! clerk joins clusters. A background task ([`start_follower`], started by `redress serve
+//! --search` or by the first request that needs the index) loads it and then polls the log every
+//! 200 ms. A request waits at most 10 s for a load (then answers 503 with the progress) and first
+//! applies up to [`FOLLOW_BATCH`] pending events itself, so a case registered a moment ago is
+//! found.
+//!
+//! Per new case the follower does no store read (the `Registered` event carries the matter):
+//! a signature (about 20 µs for 500 characters) and an insert that clusters it (tens of µs at a
+//! million cases), in groups of [`FOLLOW_BATCH`] under the write lock. The LSH postings are
+//! rebuilt under a read lock, so queries go on meanwhile, and swapped in.
 //!
 //! Visibility is decided here as everywhere: suggestions, clusters, counts and hotspots only
 //! include cases the person may see (by the organisations the index holds for each case:
@@ -38,16 +45,20 @@ pub const REPEAT_RATE_DEFINITION: &str = "重复信访率 = 统计期内登记�
 
 /// Cases read from the store per round trip while loading.
 const LOAD_CHUNK: i64 = 2000;
-/// Events applied per round trip while following the log.
-const FOLLOW_BATCH: u32 = 1000;
+/// Events applied per round trip (and per hold of the write lock) while following the log.
+pub const FOLLOW_BATCH: u32 = 64;
+/// How long a request waits for the index to load before answering 503.
+const LOAD_WAIT: Duration = Duration::from_secs(10);
 
 /// The index and how far it has followed the event log.
 #[derive(Default)]
 pub struct SimilarState {
-    index: RwLock<SimilarIndex>,
+    index: Arc<RwLock<SimilarIndex>>,
     /// Seq of the last event applied.
     seq: AtomicI64,
     loaded: AtomicBool,
+    /// The background loader and follower has been started.
+    started: AtomicBool,
     /// Cases read so far by a load in progress.
     loading: AtomicUsize,
     /// One loader or follower at a time.
@@ -207,6 +218,28 @@ fn entry_of(cfg: &Config, case: &Case) -> Entry {
     }
 }
 
+/// The entry of a case just registered, from its `Registered` event (no store read).
+fn entry_of_event(cfg: &Config, id: CaseId, at: DateTime<Utc>, matter: &redress_domain::NewCase) -> Entry {
+    let (sig, empty) = signature(&matter.subject, &matter.content);
+    let place = matter.location.org;
+    let mut links: Vec<u64> = matter.related.iter().map(|l| l.0 as u64).collect();
+    links.extend(matter.same_matter_as.map(|l| l.0 as u64));
+    Entry {
+        case_id: id.0 as u64,
+        signature: sig,
+        empty,
+        day: day_of(at),
+        place: place.map(|o| o.0 as u32),
+        area: place.and_then(|o| cfg.tree.town_of(o)).map(|o| o.0 as u32),
+        category: matter.category.clone(),
+        intake: matter.intake_org.0 as u32,
+        unit: None,
+        co_units: vec![],
+        merged: false,
+        links,
+    }
+}
+
 /// What the index may show this person: the case involves an organisation they see.
 fn may_see(p: &Principal) -> impl Fn(&Facts) -> bool + '_ {
     move |f: &Facts| match &p.visible {
@@ -273,92 +306,109 @@ impl App {
         *st.index.write().expect("similar index lock") = ix;
         st.seq.store(seq, Ordering::Release);
         st.loaded.store(true, Ordering::Release);
-        tracing::info!(cases = n, mb = bytes / 1_000_000, seconds = started.elapsed().as_secs_f64(), "similar-case index loaded");
-        drop(_w);
-        self.follow_similar().await?;
+        tracing::info!(cases = n, mib = bytes >> 20, secs = format!("{:.1}", started.elapsed().as_secs_f64()), "similar-case index loaded");
         Ok(())
     }
 
-    /// Applies the events logged since the index last looked; returns how many.
-    pub async fn follow_similar(&self) -> AppResult<usize> {
+    /// Applies up to `max` events logged since the index last looked; returns how many.
+    pub async fn follow_similar(&self, max: u32) -> AppResult<usize> {
         let st = self.similar_state();
         if !st.loaded.load(Ordering::Acquire) {
             return Ok(0);
         }
         let _w = st.writer.lock().await;
-        let mut applied = 0;
-        loop {
-            let after = st.seq.load(Ordering::Acquire);
-            let events = self.store.events_after(after, FOLLOW_BATCH).await?;
-            let Some(last) = events.last().map(|e| e.seq) else { break };
-            let cfg = self.cfg().await?;
-            // Build the entries outside the lock (the signature is the costly part).
-            let mut work: Vec<(CaseId, Option<Entry>, EventKind)> = Vec::with_capacity(events.len());
-            for e in &events {
-                let Ok(ev) = e.event() else {
-                    tracing::warn!(seq = e.seq, "similar-case index: unreadable event skipped");
-                    continue;
-                };
-                let entry = match &ev.kind {
-                    EventKind::Registered { .. } => self.store.get_case(e.case_id).await?.map(|case| entry_of(&cfg, &case)),
-                    _ => None,
-                };
-                work.push((e.case_id, entry, ev.kind));
-            }
-            {
-                let mut ix = st.index.write().expect("similar index lock");
-                for (id, entry, kind) in work {
-                    let cid = id.0 as u64;
-                    match kind {
-                        EventKind::Registered { .. } => {
-                            if let Some(e) = entry {
-                                ix.insert(e);
-                            }
+        let after = st.seq.load(Ordering::Acquire);
+        let events = self.store.events_after(after, max).await?;
+        let Some(last) = events.last().map(|e| e.seq) else { return Ok(0) };
+        let cfg = self.cfg().await?;
+        // Entries (signatures) are made before taking the lock.
+        let mut work: Vec<(CaseId, Option<Entry>, EventKind)> = Vec::with_capacity(events.len());
+        for e in &events {
+            let Ok(ev) = e.event() else {
+                tracing::warn!(seq = e.seq, "similar-case index: unreadable event skipped");
+                continue;
+            };
+            let entry = match &ev.kind {
+                EventKind::Registered { matter, .. } => Some(entry_of_event(&cfg, e.case_id, e.at, matter)),
+                _ => None,
+            };
+            work.push((e.case_id, entry, ev.kind));
+        }
+        let rebuild = {
+            let mut ix = st.index.write().expect("similar index lock");
+            for (id, entry, kind) in work {
+                let cid = id.0 as u64;
+                match kind {
+                    EventKind::Registered { .. } => {
+                        if let Some(e) = entry {
+                            ix.insert(e);
                         }
-                        EventKind::Routed { unit, co_units, .. } => {
-                            let merged = ix.facts_of(cid).is_some_and(|f| f.merged);
-                            let co: Vec<u32> = co_units.iter().map(|u| u.0 as u32).collect();
-                            ix.set_state(cid, Some(unit.0 as u32), &co, merged);
-                        }
-                        EventKind::Returned { .. } => {
-                            let merged = ix.facts_of(cid).is_some_and(|f| f.merged);
-                            ix.set_state(cid, None, &[], merged);
-                        }
-                        EventKind::MergedInto { target, .. } => {
-                            if let Some(f) = ix.facts_of(cid) {
-                                let (unit, co) = (f.unit, f.co_units.to_vec());
-                                ix.set_state(cid, unit, &co, true);
-                            }
-                            ix.link(cid, target.0 as u64);
-                        }
-                        EventKind::Linked { other, .. } => ix.link(cid, other.0 as u64),
-                        _ => {}
                     }
+                    EventKind::Routed { unit, co_units, .. } => {
+                        let merged = ix.facts_of(cid).is_some_and(|f| f.merged);
+                        let co: Vec<u32> = co_units.iter().map(|u| u.0 as u32).collect();
+                        ix.set_state(cid, Some(unit.0 as u32), &co, merged);
+                    }
+                    EventKind::Returned { .. } => {
+                        let merged = ix.facts_of(cid).is_some_and(|f| f.merged);
+                        ix.set_state(cid, None, &[], merged);
+                    }
+                    EventKind::MergedInto { target, .. } => {
+                        if let Some(f) = ix.facts_of(cid) {
+                            let (unit, co) = (f.unit, f.co_units.to_vec());
+                            ix.set_state(cid, unit, &co, true);
+                        }
+                        ix.link(cid, target.0 as u64);
+                    }
+                    EventKind::Linked { other, .. } => ix.link(cid, other.0 as u64),
+                    _ => {}
                 }
             }
-            applied += events.len();
-            st.seq.store(last, Ordering::Release);
-            if events.len() < FOLLOW_BATCH as usize {
-                break;
-            }
+            ix.needs_rebuild()
+        };
+        st.seq.store(last, Ordering::Release);
+        if rebuild {
+            // Built under a read lock (queries go on), swapped in under the write lock.
+            let index = st.index.clone();
+            let postings = tokio::task::spawn_blocking(move || index.read().expect("similar index lock").build_postings())
+                .await
+                .map_err(|e| AppError::Unavailable(format!("相似事项索引重建失败：{e}")))?;
+            st.index.write().expect("similar index lock").install_postings(postings);
         }
-        Ok(applied)
+        Ok(events.len())
     }
 
-    /// Loads the index if nobody has (in this request, for small stores and tests), or says it
-    /// is still loading; then catches up with the log.
-    async fn similar_ready(&self) -> AppResult<()> {
+    /// Applies every pending event, [`FOLLOW_BATCH`] at a time.
+    pub async fn follow_similar_all(&self) -> AppResult<usize> {
+        let mut n = 0;
+        loop {
+            let k = self.follow_similar(FOLLOW_BATCH).await?;
+            n += k;
+            if k < FOLLOW_BATCH as usize {
+                return Ok(n);
+            }
+        }
+    }
+
+    /// Makes sure the index is loaded (starting the background loader and follower if nobody
+    /// has; waiting up to 10 s, else 503 with the progress), then applies a batch of pending
+    /// events so that what was just registered is found.
+    async fn similar_ready(self: &Arc<Self>) -> AppResult<()> {
         let st = self.similar_state();
         if !st.loaded.load(Ordering::Acquire) {
-            if st.writer.try_lock().is_err() {
-                return Err(AppError::Unavailable(format!(
-                    "相似事项索引正在加载（已读入 {} 件），请稍后再试",
-                    st.loading.load(Ordering::Relaxed)
-                )));
+            start_follower(self.clone(), Duration::from_millis(200));
+            let waited = std::time::Instant::now();
+            while !st.loaded.load(Ordering::Acquire) {
+                if waited.elapsed() > LOAD_WAIT {
+                    return Err(AppError::Unavailable(format!(
+                        "相似事项索引正在加载（已读入 {} 件），请稍后再试",
+                        st.loading.load(Ordering::Relaxed)
+                    )));
+                }
+                tokio::time::sleep(Duration::from_millis(5)).await;
             }
-            self.load_similar().await?;
         }
-        self.follow_similar().await?;
+        self.follow_similar(FOLLOW_BATCH).await?;
         Ok(())
     }
 
@@ -370,7 +420,7 @@ impl App {
 
     /// Existing cases that may raise the same matter as the one being registered, best first,
     /// among the cases `p` may see.
-    pub async fn similar_for_intake(&self, p: &Principal, req: SimilarRequest) -> AppResult<Vec<SimilarView>> {
+    pub async fn similar_for_intake(self: &Arc<Self>, p: &Principal, req: SimilarRequest) -> AppResult<Vec<SimilarView>> {
         let subject = req.subject.trim();
         let content = req.content.trim();
         if subject.is_empty() && content.is_empty() {
@@ -407,7 +457,7 @@ impl App {
     }
 
     /// Existing cases like case `id` (itself left out), among those `p` may see.
-    pub async fn similar_to_case(&self, p: &Principal, id: CaseId, lim: usize) -> AppResult<Vec<SimilarView>> {
+    pub async fn similar_to_case(self: &Arc<Self>, p: &Principal, id: CaseId, lim: usize) -> AppResult<Vec<SimilarView>> {
         let case = self.store.get_case(id).await?.ok_or(AppError::NotFound("事项"))?;
         crate::permissions::may_view(p, &case)?;
         let cfg = self.cfg().await?;
@@ -479,7 +529,7 @@ impl App {
     }
 
     /// Clusters of at least `min_cases` cases `p` may see, most recently active first.
-    pub async fn clusters(&self, p: &Principal, since: Option<NaiveDate>, min_cases: usize, lim: usize) -> AppResult<Vec<ClusterView>> {
+    pub async fn clusters(self: &Arc<Self>, p: &Principal, since: Option<NaiveDate>, min_cases: usize, lim: usize) -> AppResult<Vec<ClusterView>> {
         let cfg = self.cfg().await?;
         self.similar_ready().await?;
         let since = since.map_or(i32::MIN, day_number);
@@ -496,7 +546,7 @@ impl App {
 
     /// The cluster of case `id` (any of its cases names it): its cases `p` may see as rows, with
     /// units, places and a weekly timeline.
-    pub async fn cluster(&self, p: &Principal, id: CaseId) -> AppResult<ClusterDetail> {
+    pub async fn cluster(self: &Arc<Self>, p: &Principal, id: CaseId) -> AppResult<ClusterDetail> {
         let case = self.store.get_case(id).await?.ok_or(AppError::NotFound("事项"))?;
         crate::permissions::may_view(p, &case)?;
         let cfg = self.cfg().await?;
@@ -525,7 +575,7 @@ impl App {
 
     /// 重复信访率 over cases registered on local dates `from..=to` that `p` may see
     /// ([`REPEAT_RATE_DEFINITION`]).
-    pub async fn repeat_rate(&self, p: &Principal, from: NaiveDate, to: NaiveDate) -> AppResult<RepeatRate> {
+    pub async fn repeat_rate(self: &Arc<Self>, p: &Principal, from: NaiveDate, to: NaiveDate) -> AppResult<RepeatRate> {
         if to < from {
             return Err(AppError::invalid("to", "结束日期不能早于开始日期"));
         }
@@ -541,7 +591,7 @@ impl App {
     /// Categories, places and clusters whose count in the `window_days` up to `now` is unusually
     /// high against the `history_windows` before ([`SpikeRule`]), among the cases `p` may see;
     /// strongest first. For the early warning of the oversight work and the hotspot API.
-    pub async fn hotspots(&self, p: &Principal, now: DateTime<Utc>, window_days: u32, history_windows: u32) -> AppResult<Hotspots> {
+    pub async fn hotspots(self: &Arc<Self>, p: &Principal, now: DateTime<Utc>, window_days: u32, history_windows: u32) -> AppResult<Hotspots> {
         if !(1..=90).contains(&window_days) {
             return Err(AppError::invalid("window_days", "窗口天数应在1至90之间"));
         }
@@ -663,8 +713,12 @@ fn limit(k: usize) -> AppResult<usize> {
 }
 
 /// Loads the index in the background and then follows the event log every `every` until the
-/// process ends. Errors (database restarting) are logged and retried.
-pub fn start_follower(app: Arc<App>, every: Duration) -> tokio::task::JoinHandle<()> {
+/// process ends (once per process: later calls do nothing). Errors (database restarting) are
+/// logged and retried.
+pub fn start_follower(app: Arc<App>, every: Duration) {
+    if app.similar.started.swap(true, Ordering::AcqRel) {
+        return;
+    }
     tokio::spawn(async move {
         loop {
             match app.load_similar().await {
@@ -676,10 +730,10 @@ pub fn start_follower(app: Arc<App>, every: Duration) -> tokio::task::JoinHandle
             }
         }
         loop {
-            tokio::time::sleep(every).await;
-            if let Err(e) = app.follow_similar().await {
+            if let Err(e) = app.follow_similar_all().await {
                 tracing::warn!(error = %e, "similar-case index: following the event log failed");
             }
+            tokio::time::sleep(every).await;
         }
-    })
+    });
 }

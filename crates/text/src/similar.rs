@@ -199,14 +199,28 @@ pub struct SimilarIndex {
     pending_links: Vec<(u64, u64)>,
     /// Whether new cases are clustered as they come (after [`SimilarIndex::finish_bulk`]).
     live: bool,
+    post: Postings,
+}
+
+/// The LSH and place postings over the first `indexed` cases. Built apart from the index
+/// ([`SimilarIndex::build_postings`], under a read lock, while queries go on) and then put in
+/// ([`SimilarIndex::install_postings`]); cases added in between are compared one by one.
+#[derive(Default)]
+pub struct Postings {
     /// Slots below this are in the postings.
     indexed: usize,
     /// Per band, KEYS + 1 offsets into that band's part of `band_slots`.
     band_dir: Vec<u32>,
     band_slots: Vec<u32>,
-    /// (place, first offset in `place_slots`), sorted by place.
+    /// (place, first offset in `place_slots`), sorted by place; slots of a place by day.
     place_dir: Vec<(u32, u32)>,
     place_slots: Vec<u32>,
+}
+
+impl Postings {
+    fn memory_bytes(&self) -> usize {
+        self.band_dir.capacity() * 4 + self.band_slots.capacity() * 4 + self.place_dir.capacity() * 8 + self.place_slots.capacity() * 4
+    }
 }
 
 const NONE: u32 = u32::MAX;
@@ -327,9 +341,6 @@ impl SimilarIndex {
             self.link(e.case_id, *l);
         }
         self.retry_pending(e.case_id);
-        if self.live && self.len() - self.indexed > self.tail_limit() {
-            self.rebuild();
-        }
     }
 
     fn update(&mut self, slot: u32, unit: Option<u32>, co_units: &[u32], merged: bool) {
@@ -377,8 +388,17 @@ impl SimilarIndex {
         }
     }
 
-    fn tail_limit(&self) -> usize {
-        (self.len() / 32).max(8192)
+    /// Whether the cases added since the postings were built (compared one by one) exceed
+    /// 1/32 of the index (at least 8192).
+    pub fn needs_rebuild(&self) -> bool {
+        self.live && self.len() - self.post.indexed > (self.len() / 32).max(8192)
+    }
+
+    /// [`SimilarIndex::rebuild`] if [`SimilarIndex::needs_rebuild`].
+    pub fn maybe_rebuild(&mut self) {
+        if self.needs_rebuild() {
+            self.rebuild();
+        }
     }
 
     /// Builds the LSH postings over every case and clusters all cases (on all cores), then
@@ -414,12 +434,24 @@ impl SimilarIndex {
         self.live = true;
     }
 
-    /// Rebuilds the LSH and place postings over all cases (counting sort; about 0.1 s for a
-    /// million cases).
+    /// Rebuilds the LSH and place postings over all cases, in place.
     pub fn rebuild(&mut self) {
+        self.post = Postings::default();
+        let p = self.build_postings();
+        self.install_postings(p);
+    }
+
+    /// Puts in postings built by [`SimilarIndex::build_postings`] (on this index, earlier).
+    pub fn install_postings(&mut self, p: Postings) {
+        if p.indexed <= self.len() {
+            self.post = p;
+        }
+    }
+
+    /// LSH and place postings over all cases now in the index (counting sort by band key, a
+    /// sort by place and day): about half a second for a million cases.
+    pub fn build_postings(&self) -> Postings {
         let n = self.len();
-        self.band_slots = Vec::new();
-        self.indexed = 0;
         let stride = KEYS + 1;
         let mut dir = vec![0u32; BANDS * stride];
         for sig in &self.sigs {
@@ -442,21 +474,19 @@ impl SimilarIndex {
                 *c += 1;
             }
         }
-        self.band_dir = dir;
-        self.band_slots = slots;
         // Place postings ordered by (place, day), so a time window is a binary search away.
         let mut by_place: Vec<(u32, i32, u32)> =
             self.place.iter().enumerate().filter(|(_, p)| **p != 0).map(|(s, p)| (*p, self.day[s], s as u32)).collect();
         by_place.sort_unstable();
-        self.place_dir.clear();
-        self.place_slots = Vec::with_capacity(by_place.len());
+        let mut place_dir = vec![];
+        let mut place_slots = Vec::with_capacity(by_place.len());
         for (p, _, slot) in by_place {
-            if self.place_dir.last().is_none_or(|(q, _)| *q != p) {
-                self.place_dir.push((p, self.place_slots.len() as u32));
+            if place_dir.last().is_none_or(|(q, _)| *q != p) {
+                place_dir.push((p, place_slots.len() as u32));
             }
-            self.place_slots.push(slot);
+            place_slots.push(slot);
         }
-        self.indexed = n;
+        Postings { indexed: n, band_dir: dir, band_slots: slots, place_dir, place_slots }
     }
 
     fn query_of(&self, slot: u32) -> Query<'_> {
@@ -516,24 +546,25 @@ impl SimilarIndex {
     /// Calls `f` for every candidate slot (with repeats, once per band it shares) and where it
     /// came from: LSH buckets, cases at the same place within `context_days`, the unindexed tail.
     fn candidates_from(&self, q: &Query, context_days: u32, mut f: impl FnMut(u32, Source)) {
-        if self.indexed > 0 {
+        let post = &self.post;
+        if post.indexed > 0 {
             let stride = KEYS + 1;
-            let n = self.indexed;
+            let n = post.indexed;
             for b in 0..BANDS {
                 let k = band_key(&q.signature, b);
-                let (lo, hi) = (self.band_dir[b * stride + k] as usize, self.band_dir[b * stride + k + 1] as usize);
+                let (lo, hi) = (post.band_dir[b * stride + k] as usize, post.band_dir[b * stride + k + 1] as usize);
                 if hi - lo > self.opts.max_bucket {
                     continue;
                 }
-                for &s in &self.band_slots[b * n + lo..b * n + hi] {
+                for &s in &post.band_slots[b * n + lo..b * n + hi] {
                     f(s, Source::Lsh);
                 }
             }
             if let Some(p) = q.place {
-                if let Ok(i) = self.place_dir.binary_search_by_key(&p, |(pl, _)| *pl) {
-                    let lo = self.place_dir[i].1 as usize;
-                    let hi = self.place_dir.get(i + 1).map_or(self.place_slots.len(), |(_, o)| *o as usize);
-                    let at = &self.place_slots[lo..hi];
+                if let Ok(i) = post.place_dir.binary_search_by_key(&p, |(pl, _)| *pl) {
+                    let lo = post.place_dir[i].1 as usize;
+                    let hi = post.place_dir.get(i + 1).map_or(post.place_slots.len(), |(_, o)| *o as usize);
+                    let at = &post.place_slots[lo..hi];
                     let first = at.partition_point(|&s| self.day[s as usize] < q.day.saturating_sub(context_days as i32));
                     for &s in &at[first..] {
                         if self.day[s as usize] > q.day.saturating_add(context_days as i32) {
@@ -544,7 +575,7 @@ impl SimilarIndex {
                 }
             }
         }
-        for s in self.indexed..self.len() {
+        for s in post.indexed..self.len() {
             f(s as u32, Source::Tail);
         }
     }
@@ -773,10 +804,7 @@ impl SimilarIndex {
             + self.co_units.capacity() * (size_of::<(u32, Vec<u32>)>() + 1)
             + self.co_units.values().map(|v| v.capacity() * 4).sum::<usize>()
             + self.uf.memory_bytes()
-            + self.band_dir.capacity() * 4
-            + self.band_slots.capacity() * 4
-            + self.place_dir.capacity() * 8
-            + self.place_slots.capacity() * 4
+            + self.post.memory_bytes()
     }
 }
 
@@ -952,8 +980,14 @@ mod tests {
         ix.finish_bulk();
         for i in 1..=9000 {
             ix.insert(entry(i, &filler(i), (i % 500) as i32, Some((i % 40) as u32 + 1), None));
+            ix.maybe_rebuild();
         }
-        assert!(ix.indexed > 0, "a rebuild happened");
+        assert!(ix.post.indexed > 8192, "a rebuild happened");
+        // Built apart (as under a read lock) while more cases come, then put in.
+        let built = ix.build_postings();
+        ix.insert(entry(9002, "门口路灯坏了半年没人修", 10, None, None));
+        ix.install_postings(built);
+        assert_eq!(ix.query(&query("门口路灯坏了半年没人修", 10, None, None), 1, &(), |_| true)[0].case_id, 9002, "the tail is still searched");
         ix.insert(entry(9001, LIFT, 10, None, None));
         let r = ix.query(&query(LIFT, 10, None, None), 3, &(), |_| true);
         assert_eq!(r[0].case_id, 9001);

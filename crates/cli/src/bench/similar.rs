@@ -217,6 +217,9 @@ struct Report {
     lookup_ms_max: f64,
     lookup_filtered_ms_p99: f64,
     repeat_queries_found_first: f64,
+    live_insert_us_p50: f64,
+    live_insert_us_p99: f64,
+    rebuild_postings_s: f64,
     sample: Option<SampleReport>,
 }
 
@@ -351,6 +354,27 @@ pub fn run(a: SimilarArgs) -> anyhow::Result<()> {
     r.lookup_ms_max = percentile(&times, 1.0);
     r.lookup_filtered_ms_p99 = percentile(&filtered, 0.99);
     r.repeat_queries_found_first = if repeat_q == 0 { 0.0 } else { repeat_hit as f64 / repeat_q as f64 };
+
+    // Live intake: a new case's signature and its insert, which clusters it at once (what the
+    // server's follower does per case), one at a time; then one rebuild of the postings.
+    let live = a.queries.max(1);
+    let mut per_case = Vec::with_capacity(live);
+    for q in 0..live {
+        let s = g.case(a.cases + q, a.cases + live);
+        let t = Instant::now();
+        let mut e = g.entry(a.cases + q + 1, &s);
+        e.day = last_day;
+        ix.insert(e);
+        per_case.push(t.elapsed());
+    }
+    per_case.sort();
+    r.live_insert_us_p50 = percentile(&per_case, 0.5) * 1000.0;
+    r.live_insert_us_p99 = percentile(&per_case, 0.99) * 1000.0;
+    let t = Instant::now();
+    let postings = ix.build_postings();
+    r.rebuild_postings_s = t.elapsed().as_secs_f64();
+    ix.install_postings(postings);
+    eprintln!("新事项入索引（签名、插入并聚类）：p50 {:.0} µs，p99 {:.0} µs；重建 LSH 倒排 {:.2} s（读锁下进行，查询不停）", r.live_insert_us_p50, r.live_insert_us_p99, r.rebuild_postings_s);
     eprintln!(
         "查询 {} 次：p50 {:.2} ms，p90 {:.2} ms，p99 {:.2} ms，最长 {:.2} ms（限本单位可见：p99 {:.2} ms）；重复件查询首位命中 {:.1}%",
         a.queries, r.lookup_ms_p50, r.lookup_ms_p90, r.lookup_ms_p99, r.lookup_ms_max, r.lookup_filtered_ms_p99, 100.0 * r.repeat_queries_found_first
