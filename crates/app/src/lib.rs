@@ -10,7 +10,9 @@ pub mod config;
 pub mod demo;
 pub mod error;
 pub mod import;
+pub mod open311;
 pub mod permissions;
+pub mod portal;
 pub mod routing;
 pub mod search;
 pub mod similar;
@@ -36,6 +38,8 @@ pub struct App {
     search: std::sync::OnceLock<Arc<dyn search::SearchBackend>>,
     /// Similar cases, clusters of the same matter, repeat rate, hotspots ([`similar`]).
     similar: similar::SimilarState,
+    /// The portal's open statistics ([`portal`]).
+    stats_cache: portal::StatsCache,
 }
 
 impl App {
@@ -44,7 +48,7 @@ impl App {
     }
 
     pub fn with_clock(store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> App {
-        App { store, clock, config: config::ConfigCache::default(), throttle: auth::LoginThrottle::default(), search: Default::default(), routing: Default::default(), similar: Default::default() }
+        App { store, clock, config: config::ConfigCache::default(), throttle: auth::LoginThrottle::default(), search: Default::default(), routing: Default::default(), similar: Default::default(), stats_cache: Default::default() }
     }
 
     pub fn now(&self) -> chrono::DateTime<chrono::Utc> {

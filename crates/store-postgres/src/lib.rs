@@ -320,6 +320,22 @@ impl Store for PgStore {
         Ok(self.query("SELECT count(*) FROM cases", &[]).await?[0].get(0))
     }
 
+    async fn count_by_status(&self) -> Result<Vec<(redress_domain::Status, i64)>> {
+        let rows = self.query("SELECT status, count(*) FROM cases GROUP BY status", &[]).await?;
+        Ok(rows.iter().filter_map(|r| Some((redress_domain::Status::parse(r.get(0))?, r.get::<_, i64>(1)))).collect())
+    }
+
+    async fn count_by_satisfaction(&self) -> Result<Vec<(redress_domain::case::Satisfaction, i64)>> {
+        // Only statuses a follow-up can have reached are parsed.
+        let sql = format!(
+            "SELECT s, count(*) FROM (SELECT (data::jsonb)->'follow_up'->>'satisfaction' AS s FROM cases WHERE status IN ({})) t
+             WHERE s IS NOT NULL GROUP BY s",
+            redress_store::FOLLOWED_UP_STATUSES.iter().map(|s| format!("'{}'", s.key())).collect::<Vec<_>>().join(",")
+        );
+        let rows = self.query(&sql, &[]).await?;
+        Ok(rows.iter().filter_map(|r| Some((redress_domain::case::Satisfaction::parse(r.get(0))?, r.get::<_, i64>(1)))).collect())
+    }
+
     async fn cases_in_range(&self, from: CaseId, to: CaseId) -> Result<Vec<Case>> {
         self.query("SELECT data FROM cases WHERE id >= $1 AND id < $2 ORDER BY id", &[&from.0, &to.0])
             .await?

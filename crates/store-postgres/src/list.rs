@@ -91,6 +91,9 @@ impl Filter {
             let p = f.bind(Param::Time(to));
             f.clauses.push(format!("registered_at < {p}"));
         }
+        if q.supervised {
+            f.clauses.push(redress_store::SUPERVISED_SQL.to_string());
+        }
         if let Some(before) = q.due_before {
             let p = f.bind(Param::Time(before));
             f.clauses.push(format!("due_at < {p}"));

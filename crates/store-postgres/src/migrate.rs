@@ -9,6 +9,7 @@ use crate::error::pg;
 pub(crate) const MIGRATIONS: &[(i32, &str, &str)] = &[
     (1, "0001_init", include_str!("../migrations/0001_init.sql")),
     (2, "0002_commit_marks", include_str!("../migrations/0002_commit_marks.sql")),
+    (3, "0003_supervised", include_str!("../migrations/0003_supervised.sql")),
 ];
 
 /// Arbitrary constant: "redress" in ASCII, for `pg_advisory_xact_lock`.

@@ -291,3 +291,34 @@ pub(crate) fn personal(conn: &Connection, id: CaseId) -> Result<Option<PersonalR
     })
     .transpose()
 }
+
+pub(crate) fn count_by_status(conn: &Connection) -> Result<Vec<(redress_domain::Status, i64)>> {
+    let mut st = conn.prepare_cached("SELECT status, COUNT(*) FROM cases GROUP BY status").map_err(map_err)?;
+    let rows = st.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))).map_err(map_err)?;
+    let mut out = vec![];
+    for r in rows {
+        let (s, n) = r.map_err(map_err)?;
+        if let Some(s) = redress_domain::Status::parse(&s) {
+            out.push((s, n));
+        }
+    }
+    Ok(out)
+}
+
+pub(crate) fn count_by_satisfaction(conn: &Connection) -> Result<Vec<(redress_domain::case::Satisfaction, i64)>> {
+    let statuses = redress_store::FOLLOWED_UP_STATUSES.iter().map(|s| format!("'{}'", s.key())).collect::<Vec<_>>().join(",");
+    let sql = format!(
+        "SELECT s, COUNT(*) FROM (SELECT json_extract(data, '$.follow_up.satisfaction') AS s FROM cases WHERE status IN ({statuses}))
+         WHERE s IS NOT NULL GROUP BY s"
+    );
+    let mut st = conn.prepare_cached(&sql).map_err(map_err)?;
+    let rows = st.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))).map_err(map_err)?;
+    let mut out = vec![];
+    for r in rows {
+        let (s, n) = r.map_err(map_err)?;
+        if let Some(s) = redress_domain::case::Satisfaction::parse(&s) {
+            out.push((s, n));
+        }
+    }
+    Ok(out)
+}

@@ -294,6 +294,14 @@ impl Store for SqliteStore {
         self.readers.call(|c| cases::scalar(c, "SELECT COUNT(*) FROM cases")).await
     }
 
+    async fn count_by_status(&self) -> Result<Vec<(redress_domain::Status, i64)>> {
+        self.readers.call(|c| cases::count_by_status(c)).await
+    }
+
+    async fn count_by_satisfaction(&self) -> Result<Vec<(redress_domain::case::Satisfaction, i64)>> {
+        self.readers.call(|c| cases::count_by_satisfaction(c)).await
+    }
+
     async fn cases_in_range(&self, from: CaseId, to: CaseId) -> Result<Vec<Case>> {
         self.readers.call(move |c| cases::in_range(c, from, to)).await
     }

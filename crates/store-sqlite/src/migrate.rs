@@ -6,7 +6,10 @@ use redress_store::{Result, StoreError};
 
 use crate::codec::{map_err, ts};
 
-const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../migrations/0001_init.sql"))];
+const MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("../migrations/0001_init.sql")),
+    (2, include_str!("../migrations/0002_supervised.sql")),
+];
 
 /// Applies the migrations not yet recorded. Runs inside the writer's transaction, so a
 /// failing migration leaves the schema as it was.

@@ -92,6 +92,9 @@ fn filter(q: &CaseQuery) -> Filter {
         let pattern = format!("%{}%", like_escape(t));
         f.push("(subject LIKE ? ESCAPE '\\' OR tracking_code LIKE ? ESCAPE '\\')", [text(&pattern), text(pattern)]);
     }
+    if q.supervised {
+        f.push(redress_store::SUPERVISED_SQL, []);
+    }
     if let Some(demo) = q.demo {
         f.push("demo = ?", [Value::Integer(demo.into())]);
     }

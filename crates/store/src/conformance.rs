@@ -46,6 +46,8 @@ macro_rules! conformance_tests {
             events_after_pages_in_chain_order,
             events_in_case_range_orders_by_case_then_seq,
             cases_in_range_and_max_case_id,
+            counts_by_status_and_satisfaction,
+            list_cases_supervised_finds_open_cases_under_supervision,
             list_cases_visible_to_uses_case_orgs,
             list_cases_filters_status_unit_channel_demo,
             list_cases_category_matches_code_and_subcodes,
@@ -1031,4 +1033,47 @@ pub async fn concurrent_creates_with_one_code_have_one_winner(store: Arc<dyn Sto
     assert_eq!(store.get_case_by_code(&code(1000)).await.unwrap(), Some(winners[0].clone()));
     assert_eq!(store.count_cases().await.unwrap(), 13);
     assert_eq!(verify_chain(&*store).await.len(), 13);
+}
+
+/// Open statistics count cases by status and by the satisfaction of their follow-up.
+pub async fn counts_by_status_and_satisfaction(store: Arc<dyn Store>) {
+    assert!(store.count_by_status().await.expect("count_by_status").is_empty());
+    let a = create(store.as_ref(), 1).await;
+    let b = create(store.as_ref(), 2).await;
+    let _c = create(store.as_ref(), 3).await;
+    store.append(append_write(&a, &[accept()], t(2, 9, 0))).await.expect("accept");
+    let handled = [
+        accept(),
+        route(20),
+        Command::StartHandling,
+        Command::SubmitReply {
+            decision: redress_domain::case::Decision::Support,
+            facts: "经核实".into(),
+            opinion: "予以支持".into(),
+            legal_basis: "《信访工作条例》第三十二条".into(),
+        },
+        Command::ApproveReply,
+        Command::FollowUp { satisfaction: redress_domain::case::Satisfaction::Basic, note: String::new() },
+    ];
+    store.append(append_write(&b, &handled, t(2, 9, 0))).await.expect("handle");
+    let mut by_status = store.count_by_status().await.expect("count_by_status");
+    by_status.sort();
+    assert_eq!(by_status, vec![(Status::Registered, 1), (Status::Accepted, 1), (Status::FollowedUp, 1)]);
+    let by_sat = store.count_by_satisfaction().await.expect("count_by_satisfaction");
+    assert_eq!(by_sat, vec![(redress_domain::case::Satisfaction::Basic, 1)]);
+}
+
+/// The supervised filter finds open cases with a supervision, and not closed or plain ones.
+pub async fn list_cases_supervised_finds_open_cases_under_supervision(store: Arc<dyn Store>) {
+    let plain = create(store.as_ref(), 1).await;
+    let watched = create(store.as_ref(), 2).await;
+    store.append(append_write(&plain, &[accept()], t(2, 9, 0))).await.expect("accept");
+    let sup = Command::Supervise { due: t(20, 0, 0).date_naive(), note: "请加快办理".into(), target_unit: None };
+    store.append(append_write(&watched, &[accept(), sup], t(2, 9, 0))).await.expect("supervise");
+    let q = CaseQuery { supervised: true, ..Default::default() };
+    assert_eq!(list_ids(&*store, q.clone()).await, vec![watched.id]);
+    // Closed by withdrawal: no deadline runs, so it is no longer an open supervision item.
+    let current = store.get_case(watched.id).await.expect("get").expect("case");
+    store.append(append_write(&current, &[Command::Withdraw { reason: "信访人撤回".into() }], t(3, 9, 0))).await.expect("withdraw");
+    assert!(list_ids(&*store, q).await.is_empty());
 }

@@ -61,6 +61,10 @@ pub trait Store: Send + Sync + 'static {
     async fn get_case_by_code(&self, code: &TrackingCode) -> Result<Option<Case>>;
     async fn list_cases(&self, query: &CaseQuery) -> Result<CasePage>;
     async fn count_cases(&self) -> Result<i64>;
+    /// Number of cases in each status (statuses with none are left out).
+    async fn count_by_status(&self) -> Result<Vec<(redress_domain::Status, i64)>>;
+    /// Number of cases whose latest follow-up (回访) gave each satisfaction.
+    async fn count_by_satisfaction(&self) -> Result<Vec<(redress_domain::case::Satisfaction, i64)>>;
     /// Cases with ids in `[from, to)`, ordered by id, for verification and export.
     async fn cases_in_range(&self, from: CaseId, to: CaseId) -> Result<Vec<Case>>;
     async fn max_case_id(&self) -> Result<CaseId>;

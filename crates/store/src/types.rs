@@ -101,6 +101,8 @@ pub struct CaseQuery {
     /// Substring of subject or tracking code.
     pub text: Option<String>,
     pub demo: Option<bool>,
+    /// Only open cases under supervision (督办): few, found through a partial index.
+    pub supervised: bool,
     pub sort: CaseSort,
     pub limit: u32,
     pub offset: u32,
@@ -145,3 +147,19 @@ pub struct ApiToken {
     pub created_at: DateTime<Utc>,
     pub revoked: bool,
 }
+
+/// Statuses a case can only have reached through a follow-up (回访) or later; counting
+/// satisfaction looks only at these.
+/// The condition that marks a case under supervision; the same text is the predicate of a
+/// partial index on both backends, so keep them identical.
+pub const SUPERVISED_SQL: &str = "data LIKE '%\"supervisions\":[{%' AND due_at IS NOT NULL";
+
+pub const FOLLOWED_UP_STATUSES: &[redress_domain::Status] = &[
+    redress_domain::Status::FollowedUp,
+    redress_domain::Status::Closed,
+    redress_domain::Status::Archived,
+    redress_domain::Status::UnderReview,
+    redress_domain::Status::Reviewed,
+    redress_domain::Status::UnderRecheck,
+    redress_domain::Status::Final,
+];

@@ -17,19 +17,20 @@ use crate::AppState;
 #[derive(Debug, Default, Deserialize)]
 pub struct ListParams {
     /// Comma-separated status keys or labels.
-    status: Option<String>,
-    unit: Option<i64>,
-    org: Option<i64>,
-    channel: Option<String>,
-    category: Option<String>,
-    from: Option<String>,
-    to: Option<String>,
-    overdue: Option<bool>,
-    q: Option<String>,
-    demo: Option<bool>,
-    sort: Option<String>,
-    limit: Option<u32>,
-    offset: Option<u32>,
+    pub(crate) status: Option<String>,
+    pub(crate) unit: Option<i64>,
+    pub(crate) org: Option<i64>,
+    pub(crate) channel: Option<String>,
+    pub(crate) category: Option<String>,
+    pub(crate) from: Option<String>,
+    pub(crate) to: Option<String>,
+    pub(crate) overdue: Option<bool>,
+    pub(crate) q: Option<String>,
+    pub(crate) demo: Option<bool>,
+    pub(crate) sort: Option<String>,
+    pub(crate) limit: Option<u32>,
+    pub(crate) offset: Option<u32>,
+    pub(crate) supervised: Option<bool>,
 }
 
 impl ListParams {
@@ -81,6 +82,7 @@ pub fn to_query(p: &ListParams, now: chrono::DateTime<chrono::Utc>) -> ApiResult
         due_before: p.overdue.unwrap_or(false).then_some(now),
         text: p.q.clone().filter(|s| !s.trim().is_empty()),
         demo: p.demo,
+        supervised: p.supervised.unwrap_or(false),
         sort,
         limit,
         offset: p.offset.unwrap_or(0),
