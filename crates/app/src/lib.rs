@@ -8,6 +8,7 @@ pub mod cases;
 pub mod clock;
 pub mod config;
 pub mod demo;
+pub mod documents;
 pub mod error;
 pub mod import;
 pub mod open311;

@@ -144,6 +144,20 @@ pub fn document() -> Value {
             "/api/v1/cases/{id}/events": { "get": op("事项全部历史（哈希链事件）", "200", "事件列表", &["401", "404"], json!({ "parameters": [path_id()] })) },
             "/api/v1/cases/{id}/actions": { "post": op("对事项执行操作（受理、转办、答复……）", "200", "操作后的事项", &["401", "403", "404", "409", "422", "503"], json!({ "parameters": [path_id()], "requestBody": body("Command") })) },
             "/api/v1/cases/{id}/personal-data": { "post": op("查看信访人完整个人信息（每次查看均记录）", "200", "个人信息", &auth, json!({ "parameters": [path_id()], "requestBody": body("Purpose") })) },
+            "/api/v1/cases/{id}/documents": { "get": op("事项可出具的文书（受理告知书、不予受理告知书、信访事项处理意见书、延期办理告知书、督办单）及当前能否出具", "200", "items：kind、title、available、reason（不能出具的原因）、count、links（html、docx）；督办单另有 items（每次督办一份）", &["401", "404"], json!({ "parameters": [path_id()] })) },
+            "/api/v1/cases/{id}/documents/{kind}": { "get": {
+                "summary": "出具文书：可打印的 A4 网页或 Word 文档（写明信访人姓名的文书，每次出具均记入个人信息查看记录）",
+                "parameters": [path_id(),
+                    { "name": "kind", "in": "path", "required": true, "schema": { "enum": ["acceptance_notice", "non_acceptance_notice", "handling_opinion", "extension_notice", "supervision_sheet"] } },
+                    { "name": "format", "in": "query", "schema": { "enum": ["html", "docx"], "default": "html" } },
+                    { "name": "n", "in": "query", "schema": { "type": "integer", "minimum": 1 }, "description": "督办单：第几次督办，默认最近一次" }],
+                "responses": {
+                    "200": { "description": "文书（docx 以附件下载，文件名如 受理告知书-XF2026-000123.docx）", "content": {
+                        "text/html": { "schema": { "type": "string" } },
+                        "application/vnd.openxmlformats-officedocument.wordprocessingml.document": { "schema": { "type": "string", "format": "binary" } } } },
+                    "401": err_responses(&["401"])["401"], "403": err_responses(&["403"])["403"], "404": err_responses(&["404"])["404"],
+                    "409": { "description": "事项当前状态不能出具该文书（返回当前状态和可出具的文书）", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } } },
+                    "422": err_responses(&["422"])["422"] } } },
             "/api/v1/cases/{id}/attachments": { "post": op("上传附件（请求体为文件内容；Content-Type 为类型；X-Filename 为文件名）", "201", "上传后的事项", &["401", "403", "404", "413", "422"], json!({
                 "parameters": [path_id(), { "name": "X-Filename", "in": "header", "required": true, "schema": { "type": "string" } }],
                 "requestBody": { "required": true, "content": { "application/octet-stream": { "schema": { "type": "string", "format": "binary" } } } } })) },

@@ -323,6 +323,8 @@ async fn every_documented_route_answers_as_documented(b: Backend) {
     let created = h.register().await;
     let id = id_of(&created);
     let code = created["tracking_code"].as_str().unwrap().to_string();
+    // Accepted, so that its acceptance notice (a document route) exists.
+    h.act_ok("clerk", id, json!({ "action": "accept" })).await;
     let (_, doc) = h.call(Method::GET, "/api/openapi.json", None, None).await;
     assert_eq!(doc["openapi"], "3.1.0");
     let paths = doc["paths"].as_object().unwrap();
@@ -332,7 +334,11 @@ async fn every_documented_route_answers_as_documented(b: Backend) {
     let mut checked = 0;
     for (path, ops) in paths {
         for (method, op) in ops.as_object().unwrap() {
-            let concrete = path.replace("{id}", &id.to_string()).replace("{code}", &code).replace("{sha256}", &note_sha);
+            let concrete = path
+                .replace("{id}", &id.to_string())
+                .replace("{code}", &code)
+                .replace("{sha256}", &note_sha)
+                .replace("{kind}", "acceptance_notice");
             let query = match path.as_str() {
                 "/api/v1/calendar/due" => "?from=2025-09-30&days=1",
                 "/api/v1/search" => "?q=%E7%94%B5%E6%A2%AF&status=registered",

@@ -1,5 +1,6 @@
 mod admin;
 mod cases;
+mod documents;
 mod public;
 mod search;
 mod text;
@@ -29,6 +30,8 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/cases/:id/events", get(cases::events))
         .route("/api/v1/cases/:id/actions", post(cases::act))
         .route("/api/v1/cases/:id/personal-data", post(cases::reveal))
+        .route("/api/v1/cases/:id/documents", get(documents::list))
+        .route("/api/v1/cases/:id/documents/:kind", get(documents::show))
         .route("/api/v1/cases/:id/attachments", post(cases::upload).layer(axum::extract::DefaultBodyLimit::max(crate::ATTACHMENT_LIMIT)))
         .route("/api/v1/cases/:id/attachments/:sha256", get(cases::download))
         .route("/api/v1/orgs", get(admin::orgs).post(admin::save_org))
