@@ -18,6 +18,7 @@ on_both_backends!(
     notices_follow_the_case_in_both_formats_and_are_logged,
     non_acceptance_notice_gives_the_reason_and_the_other_routes,
     markup_in_case_text_is_escaped_in_html_and_docx,
+    confidential_accusation_notices_are_refused_to_the_unit_handling_it,
 );
 
 fn id_of(v: &Value) -> i64 {
@@ -286,4 +287,38 @@ async fn markup_in_case_text_is_escaped_in_html_and_docx(b: Backend) {
     for plain in ["电梯停运<script>alert(1)</script>", "事实<script>alert(1)</script>", "依据<script>alert(1)</script>", "王<b>建国</b>："] {
         assert!(text.contains(plain), "{plain} missing: {text}");
     }
+}
+
+async fn confidential_accusation_notices_are_refused_to_the_unit_handling_it(b: Backend) {
+    let h = harness_with(b, false).await;
+    let (st, created) = h
+        .as_user(
+            "clerk",
+            Method::POST,
+            "/api/v1/cases",
+            Some(json!({
+                "channel": "letter", "matter_type": "accusation", "confidential": true,
+                "subject": "举报工地违规施工", "content": "某工地夜间违规施工。",
+                "petitioner": { "name": "李举报", "phone": "13812345678" }
+            })),
+        )
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{created}");
+    let id = id_of(&created);
+    let unit = h.org_id("县住房和城乡建设局").await;
+    h.act_ok("clerk", id, json!({ "action": "accept" })).await;
+    h.act_ok("clerk", id, json!({ "action": "route", "unit": unit, "mode": "forward" })).await;
+    // The unit sees the case but not who reported it (Art. 30): no notice naming the petitioner.
+    let (_, list) = h.as_user("handler", Method::GET, &format!("/api/v1/cases/{id}/documents"), None).await;
+    let acceptance = list["items"].as_array().unwrap().iter().find(|i| i["kind"] == "acceptance_notice").unwrap().clone();
+    assert_eq!(acceptance["available"], false, "{list}");
+    assert!(acceptance["reason"].as_str().unwrap().contains("第三十条"), "{list}");
+    let f = fetch(&h, "handler", id, "acceptance_notice", "").await;
+    assert_eq!(f.status, StatusCode::FORBIDDEN);
+    assert!(f.json()["error"]["message"].as_str().unwrap().contains("第三十条"));
+    assert!(access_log(&h, id).await.is_empty());
+    // The intake office issues it, and that read is recorded.
+    let html = assert_html(&fetch(&h, "clerk", id, "acceptance_notice", "").await);
+    assert!(html.contains("李举报："), "{html}");
+    assert_eq!(access_log(&h, id).await.len(), 1);
 }
