@@ -92,6 +92,22 @@ else
     problem "PostgreSQL at ${PG_HOST}:${PG_PORT} is unreachable; the PostgreSQL tests will fail"
 fi
 
+# ---------------------------------------------------------------- Python (Open311 client test)
+
+# crates/cli/tests/open311_client.rs runs tests/open311/georeport_client.py with this interpreter
+# (the PyPI package georeport, an independent GeoReport v2 client, and what it needs).
+PYENV=target/pyenv
+make_pyenv() {
+    rm -rf "$PYENV"
+    python3 -m venv "$PYENV" && "$PYENV/bin/pip" install -q georeport==0.3.1
+}
+if ! "$PYENV/bin/python" -c 'import georeport' >/dev/null 2>&1; then
+    step "creating $PYENV with georeport==0.3.1 (for the Open311 client test)"
+    command -v python3 >/dev/null 2>&1 || apt_install python3 python3-venv || true
+    make_pyenv || { apt_install python3-venv && make_pyenv; } ||
+        problem "could not create $PYENV with georeport; the Open311 client test will fail"
+fi
+
 # ---------------------------------------------------------------- tests
 
 step "cargo nextest run --workspace --profile ci $*"

@@ -9,6 +9,7 @@ mod hotspots;
 mod import;
 mod index;
 mod model;
+mod open311;
 mod orgs;
 mod progress;
 mod rules;
@@ -63,6 +64,9 @@ enum Command {
     /// API 访问令牌
     #[command(subcommand)]
     Token(tokens::TokenCmd),
+    /// Open311 GeoReport v2 接口：客户端密钥
+    #[command(subcommand)]
+    Open311(open311::Open311Cmd),
     /// 全文检索索引：重建、状态
     #[command(subcommand)]
     Index(index::IndexCmd),
@@ -128,6 +132,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Rules(cmd) => rules::run(&db, cmd).await,
         Command::Token(cmd) => tokens::run(&db, cmd).await,
         Command::Index(cmd) => index::run(&db, cmd).await,
+        Command::Open311(cmd) => open311::run(&db, cmd).await,
         Command::Bench(args) => bench::run(args).await.map(|()| ExitCode::SUCCESS),
         Command::Model { cmd } => model::run(cmd).await.map(|()| ExitCode::SUCCESS),
         Command::Hotspots(args) => hotspots::run(args).await.map(|()| ExitCode::SUCCESS),

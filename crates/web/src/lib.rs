@@ -5,6 +5,7 @@
 
 pub mod error;
 pub mod extract;
+pub mod open311;
 pub mod openapi;
 pub mod ratelimit;
 mod routes;
@@ -21,13 +22,20 @@ use redress_app::App;
 pub struct AppState {
     pub app: Arc<App>,
     pub lookup_limiter: Arc<ratelimit::RateLimiter>,
+    /// Public Open311 reads (`/open311/v2/requests…`), per client address.
+    pub open311_limiter: Arc<ratelimit::RateLimiter>,
     /// Send cookies with `Secure` (off only for plain-HTTP local tests).
     pub secure_cookies: bool,
 }
 
 impl AppState {
     pub fn new(app: Arc<App>) -> AppState {
-        AppState { app, lookup_limiter: Arc::new(ratelimit::RateLimiter::new(30, 10)), secure_cookies: true }
+        AppState {
+            app,
+            lookup_limiter: Arc::new(ratelimit::RateLimiter::new(30, 10)),
+            open311_limiter: Arc::new(ratelimit::RateLimiter::new(600, 120)),
+            secure_cookies: true,
+        }
     }
 }
 

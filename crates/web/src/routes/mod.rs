@@ -47,4 +47,5 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/clusters/:id", get(text::cluster))
         .route("/api/v1/stats/repeat-rate", get(text::repeat_rate))
         .route("/api/v1/hotspots", get(text::hotspots))
+        .merge(crate::open311::routes())
 }
