@@ -335,16 +335,11 @@ impl App {
         events.iter().map(history_item).collect()
     }
 
-    pub async fn list_cases(&self, p: &Principal, mut q: CaseQuery) -> AppResult<(Vec<CaseRow>, i64)> {
+    pub async fn list_cases(&self, p: &Principal, q: CaseQuery) -> AppResult<(Vec<CaseRow>, i64)> {
         let cfg = self.cfg().await?;
-        q.visible_to = match (&p.visible, q.visible_to.take()) {
-            (None, asked) => asked,
-            (Some(mine), None) => Some(mine.clone()),
-            (Some(mine), Some(asked)) => Some(asked.into_iter().filter(|o| mine.binary_search(o).is_ok()).collect()),
-        };
-        let page = self.store.list_cases(&q).await?;
+        let (items, total) = self.store_cases(p, q).await?;
         let now = self.now();
-        Ok((page.items.iter().map(|c| views::row(&cfg, c, now)).collect(), page.total))
+        Ok((items.iter().map(|c| views::row(&cfg, c, now)).collect(), total))
     }
 
     /// Shows a petitioner's personal data unmasked; the view itself is recorded first.
@@ -427,37 +422,59 @@ const ALLOWED_TYPES: &[(&str, &[u8])] = &[
 
 pub const ATTACHMENT_MAX_BYTES: usize = 10 * 1024 * 1024;
 
+/// Name, size and type (checked against the content) of an attachment, before anything is stored.
+pub fn check_attachment(name: &str, mime: &str, bytes: &[u8]) -> AppResult<()> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 200 || name.contains(['/', '\\']) {
+        return Err(AppError::invalid("filename", "文件名为空、过长或含有路径字符"));
+    }
+    if bytes.is_empty() {
+        return Err(AppError::invalid("file", "文件内容为空"));
+    }
+    if bytes.len() > ATTACHMENT_MAX_BYTES {
+        return Err(AppError::invalid("file", "附件不能超过10MB"));
+    }
+    let mime = mime.split(';').next().unwrap_or("").trim();
+    let Some((_, magic)) = ALLOWED_TYPES.iter().find(|(m, _)| *m == mime) else {
+        return Err(AppError::invalid("content_type", "只能上传 JPG、PNG、PDF、DOCX 或 TXT 文件"));
+    };
+    if !bytes.starts_with(magic) || (mime == "text/plain" && std::str::from_utf8(&bytes).is_err()) {
+        return Err(AppError::invalid("file", "文件内容与声明的类型不符"));
+    }
+    Ok(())
+}
+
 impl App {
     /// Attaches a file: type checked against its content, size limited, stored by hash.
     pub async fn add_attachment(&self, p: &Principal, id: CaseId, name: &str, mime: &str, bytes: Vec<u8>) -> AppResult<Case> {
-        let name = name.trim();
-        if name.is_empty() || name.chars().count() > 200 || name.contains(['/', '\\']) {
-            return Err(AppError::invalid("filename", "文件名为空、过长或含有路径字符"));
-        }
-        if bytes.is_empty() {
-            return Err(AppError::invalid("file", "文件内容为空"));
-        }
-        if bytes.len() > ATTACHMENT_MAX_BYTES {
-            return Err(AppError::invalid("file", "附件不能超过10MB"));
-        }
-        let mime = mime.split(';').next().unwrap_or("").trim();
-        let Some((_, magic)) = ALLOWED_TYPES.iter().find(|(m, _)| *m == mime) else {
-            return Err(AppError::invalid("content_type", "只能上传 JPG、PNG、PDF、DOCX 或 TXT 文件"));
-        };
-        if !bytes.starts_with(magic) || (mime == "text/plain" && std::str::from_utf8(&bytes).is_err()) {
-            return Err(AppError::invalid("file", "文件内容与声明的类型不符"));
-        }
         let cfg = self.cfg().await?;
         let case = self.store.get_case(id).await?.ok_or(AppError::NotFound("事项"))?;
         permissions::check(p, &cfg.tree, "add_note", &case)?;
+        self.attach(&cfg, case, p.actor(), name, mime, bytes).await
+    }
+
+    /// A resident's attachment to the matter they have just submitted on the portal (only
+    /// while it waits for acceptance).
+    pub async fn add_public_attachment(&self, case: Case, name: &str, mime: &str, bytes: Vec<u8>) -> AppResult<Case> {
+        if case.status != Status::Registered || case.registered_by.is_some() {
+            return Err(AppError::forbidden("只能为刚提交、尚未受理的事项补充附件"));
+        }
+        let cfg = self.cfg().await?;
+        self.attach(&cfg, case, Actor::Public, name, mime, bytes).await
+    }
+
+    async fn attach(&self, cfg: &Config, case: Case, actor: Actor, name: &str, mime: &str, bytes: Vec<u8>) -> AppResult<Case> {
+        check_attachment(name, mime, &bytes)?;
+        let name = name.trim();
+        let mime = mime.split(';').next().unwrap_or("").trim();
         if case.status == Status::Archived {
             return Err(AppError::Domain(redress_domain::DomainError::Rule("已归档的事项不能再添加附件".into())));
         }
         let sha = hex::encode(Sha256::digest(&bytes));
         let attachment = redress_domain::case::Attachment { sha256: sha.clone(), name: name.to_string(), mime: mime.to_string(), size: bytes.len() as u64 };
         self.store.put_blob(&sha, mime, bytes).await?;
-        let event = Event { at: self.now(), actor: p.actor(), kind: redress_domain::EventKind::AttachmentAdded { attachment } };
-        self.append_event(&cfg, case, event, false).await
+        let event = Event { at: self.now(), actor, kind: redress_domain::EventKind::AttachmentAdded { attachment } };
+        self.append_event(cfg, case, event, false).await
     }
 
     /// An attachment's content, for someone who may see the case it belongs to.

@@ -68,7 +68,32 @@ impl App {
         let orgs = self.seed_orgs().await?;
         let logins = self.seed_users(&orgs).await?;
         self.seed_cases(&orgs, cases).await?;
+        self.seed_receptions().await?;
         Ok(Some(logins))
+    }
+
+    /// Leaders' reception days for the coming weeks (each Wednesday), shown on the portal.
+    async fn seed_receptions(&self) -> AppResult<()> {
+        use chrono::Datelike;
+        let today = redress_domain::local_date(self.now());
+        let to_wed = (7 + 2 - today.weekday().num_days_from_monday() as i64) % 7;
+        let first = today + Duration::days(to_wed);
+        let who = [("王副县长", "副县长", "县群众来访接待中心", "城乡建设、征地拆迁"), ("刘县长", "县长", "县群众来访接待中心", "综合"), ("陈书记", "县委副书记", "青山乡便民服务中心", "农村土地、社会保障")];
+        let items = who
+            .iter()
+            .enumerate()
+            .map(|(i, (name, title, place, topics))| crate::portal::Reception {
+                date: first + Duration::weeks(i as i64),
+                time: "上午 9:00—12:00".into(),
+                leader_name: name.to_string(),
+                leader_title: title.to_string(),
+                place: place.to_string(),
+                topics: topics.to_string(),
+            })
+            .collect::<Vec<_>>();
+        let json = serde_json::to_string(&items).expect("receptions serialise");
+        self.store.put_setting("reception_schedule", &json).await?;
+        Ok(())
     }
 
     async fn seed_orgs(&self) -> AppResult<DemoOrgs> {

@@ -19,6 +19,7 @@ pub mod search;
 pub mod similar;
 pub mod verify;
 pub mod views;
+pub mod workbench;
 
 use std::sync::Arc;
 

@@ -165,6 +165,17 @@ impl App {
         }
     }
 
+    /// True if the case behind `code` has no phone to check (anonymous, purged or none given),
+    /// so its code alone identifies the petitioner.
+    pub async fn public_case_without_phone(&self, code: &str) -> AppResult<bool> {
+        let code = TrackingCode::parse(code).map_err(|e| AppError::invalid("code", e.to_string()))?;
+        let case = self.store.get_case_by_code(&code).await?.ok_or(AppError::NotFound("该查询码对应的事项"))?;
+        if case.anonymous || case.personal_data_purged {
+            return Ok(true);
+        }
+        Ok(self.store.personal_data(case.id).await?.and_then(|r| r.petitioner.phone_last4()).is_none())
+    }
+
     /// The petitioner rates the reply (回访评价 on the portal).
     pub async fn public_rate(&self, code: &str, phone_last4: &str, satisfaction: Satisfaction, note: &str) -> AppResult<Case> {
         let case = self.petitioner_case(code, phone_last4).await?;

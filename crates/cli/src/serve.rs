@@ -66,6 +66,7 @@ pub async fn run(db: &Db, args: ServeArgs) -> anyhow::Result<ExitCode> {
     let listener = tokio::net::TcpListener::bind(args.listen).await.with_context(|| format!("无法监听 {}", args.listen))?;
     let addr = listener.local_addr().context("无法取得监听地址")?;
     println!("redress 已启动：http://{addr}/");
+    println!("工作人员工作台：http://{addr}/console   群众端：http://{addr}/");
     println!("数据库：{}（{}）", db.display(), app.store.backend());
     let logins = demo_logins(&app).await?;
     if !logins.is_empty() {

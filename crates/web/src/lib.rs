@@ -9,6 +9,7 @@ pub mod open311;
 pub mod openapi;
 pub mod ratelimit;
 mod routes;
+pub mod ui;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -22,6 +23,8 @@ use redress_app::App;
 pub struct AppState {
     pub app: Arc<App>,
     pub lookup_limiter: Arc<ratelimit::RateLimiter>,
+    /// Portal submissions per client address.
+    pub submit_limiter: Arc<ratelimit::RateLimiter>,
     /// Public Open311 reads (`/open311/v2/requests…`), per client address.
     pub open311_limiter: Arc<ratelimit::RateLimiter>,
     /// Send cookies with `Secure` (off only for plain-HTTP local tests).
@@ -32,7 +35,7 @@ impl AppState {
     pub fn new(app: Arc<App>) -> AppState {
         AppState {
             app,
-            lookup_limiter: Arc::new(ratelimit::RateLimiter::new(30, 10)),
+            lookup_limiter: Arc::new(ratelimit::RateLimiter::new(30, 10)), submit_limiter: Arc::new(ratelimit::RateLimiter::new(2, 10)),
             open311_limiter: Arc::new(ratelimit::RateLimiter::new(600, 120)),
             secure_cookies: true,
         }

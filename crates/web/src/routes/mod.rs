@@ -12,8 +12,7 @@ use axum::Router;
 use crate::AppState;
 
 pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/", get(public::home))
+    crate::ui::routes()
         .route("/health", get(public::health))
         .route("/ready", get(public::ready))
         .route("/api/openapi.json", get(public::openapi))

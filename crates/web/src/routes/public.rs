@@ -2,7 +2,7 @@ use std::net::SocketAddr;
 
 use axum::extract::{ConnectInfo, Path, Query, State};
 use axum::http::StatusCode;
-use axum::response::{Html, IntoResponse};
+use axum::response::IntoResponse;
 use axum::Json;
 use redress_app::AppError;
 use serde::Deserialize;
@@ -10,17 +10,6 @@ use serde_json::json;
 
 use crate::error::{ApiError, ApiResult};
 use crate::AppState;
-
-pub async fn home() -> Html<&'static str> {
-    Html(concat!(
-        "<!doctype html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width\">",
-        "<title>诉求办理与矛盾化解平台</title></head><body>",
-        "<h1>诉求办理与矛盾化解平台</h1>",
-        "<p>群众可凭查询码查询办理进度：<code>GET /api/v1/public/lookup/查询码</code></p>",
-        "<p>接口文档：<a href=\"/api/openapi.json\">/api/openapi.json</a></p>",
-        "</body></html>"
-    ))
-}
 
 pub async fn health() -> Json<serde_json::Value> {
     Json(json!({ "status": "ok" }))
