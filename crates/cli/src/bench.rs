@@ -6,6 +6,7 @@ mod ceiling;
 mod gen;
 mod http;
 mod load;
+mod pages;
 mod payload;
 mod search;
 mod server;
@@ -44,6 +45,8 @@ pub enum BenchCommand {
     Search(search::SearchArgs),
     /// Similar-case index in memory: build time, memory, lookup p50/p99, beside a brute-force scan.
     Similar(similar::SimilarArgs),
+    /// Console pages (workbench, case page, list) rendered on a large database, beside the JSON API.
+    Pages(pages::PagesArgs),
 }
 
 #[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
@@ -138,6 +141,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         BenchCommand::Intake(a) => intake(a).await,
         BenchCommand::Gen(a) => gen::run(a).await,
         BenchCommand::Search(a) => search::run(a).await,
+        BenchCommand::Pages(a) => pages::run(a).await,
         BenchCommand::Similar(a) => tokio::task::spawn_blocking(move || similar::run(a)).await?,
         BenchCommand::Ceiling(a) => {
             let c = ceilings(&a.dir, &a.clients, a.seconds, Some(&a.pg_url)).await;
