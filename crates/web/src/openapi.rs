@@ -103,6 +103,12 @@ pub fn document() -> Value {
                     { "name": "code", "in": "path", "required": true, "schema": { "type": "string" } },
                     { "name": "phone4", "in": "query", "required": false, "schema": { "type": "string" }, "description": "联系电话后四位，核对后显示事项标题" }
                 ] })) },
+            "/api/v1/public/receptions": { "get": op("近期领导接待日安排（公开）", "200", "接待安排", &[], json!({ "security": [] })) },
+            "/api/v1/public/stats": { "get": op("全县办理情况公开统计：受理、办结、办结率、满意率及其定义（公开，5分钟更新）", "200", "统计", &[], json!({ "security": [] })) },
+            "/api/v1/settings/reception-schedule": {
+                "get": op("领导接待日安排（全部）", "200", "接待安排", &["401"], json!({})),
+                "put": op("修改领导接待日安排（管理员、督办员、领导）", "200", "新安排", &["401", "403", "422"], json!({ "requestBody": { "required": true, "content": { "application/json": { "schema": { "type": "array", "items": { "type": "object", "required": ["date", "time", "leader_name", "leader_title", "place"] } } } } } }))
+            },
             "/api/v1/auth/login": { "post": op("登录，返回令牌并设置会话 Cookie", "200", "登录成功", &["422", "429"], json!({ "security": [], "requestBody": body("Login") })) },
             "/api/v1/auth/logout": { "post": { "summary": "退出登录", "security": [], "responses": { "204": { "description": "已退出" } } } },
             "/api/v1/me": { "get": op("当前用户", "200", "用户信息", &["401"], json!({})) },

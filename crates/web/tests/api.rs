@@ -384,6 +384,7 @@ fn sample_body(path: &str, method: &str) -> Option<Value> {
         ("/api/v1/orgs", "post") => json!({ "name": "新设网格", "kind": "grid", "parent": 1 }),
         ("/api/v1/users", "post") => json!({ "username": "newbie", "display_name": "新人", "org_id": 1, "roles": ["auditor"], "password": "long-enough-1" }),
         ("/api/v1/taxonomy", "put") => serde_json::to_value(redress_domain::taxonomy::Taxonomy::default()).unwrap(),
+        ("/api/v1/settings/reception-schedule", "put") => json!([{ "date": "2026-03-11", "time": "上午 9:00—12:00", "leader_name": "王副县长", "leader_title": "副县长", "place": "县群众来访接待中心", "topics": "城乡建设" }]),
         ("/api/v1/settings/deadline-rules", "put") => serde_json::to_value(redress_domain::DeadlineRules::default()).unwrap(),
         _ => return None,
     })

@@ -679,7 +679,54 @@ async fn batch_routing_routes_the_selected_cases(b: Backend) {
     assert!(bad.text().contains("YYYY-MM-DD"));
 }
 
+/// The reception schedule an administrator sets is published on the portal (past days left
+/// out); the open statistics are the same on the page and in the API.
+async fn reception_schedule_and_open_statistics_are_published(b: Backend) {
+    let h = harness(b).await;
+    let today = redress_domain::local_date(h.app.now());
+    let entry = |days: i64, name: &str| json!({ "date": (today + Duration::days(days)).to_string(), "time": "上午 9:00—12:00", "leader_name": name, "leader_title": "副县长", "place": "县群众来访接待中心", "topics": "城乡建设" });
+    let items = json!([entry(-7, "上周领导"), entry(2, "王副县长"), entry(9, "刘县长")]);
+    let (st, _) = h.as_user("handler", Method::PUT, "/api/v1/settings/reception-schedule", Some(items.clone())).await;
+    assert_eq!(st, StatusCode::FORBIDDEN);
+    let (st, body) = h.as_user("admin", Method::PUT, "/api/v1/settings/reception-schedule", Some(json!([entry(3, " ")]))).await;
+    assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(body["error"]["field"], "[0].leader_name");
+    let (st, _) = h.as_user("admin", Method::PUT, "/api/v1/settings/reception-schedule", Some(items)).await;
+    assert_eq!(st, StatusCode::OK);
+    let (st, public) = h.call(Method::GET, "/api/v1/public/receptions", None, None).await;
+    assert_eq!(st, StatusCode::OK);
+    let names: Vec<&str> = public["items"].as_array().unwrap().iter().map(|i| i["leader_name"].as_str().unwrap()).collect();
+    assert_eq!(names, vec!["王副县长", "刘县长"]);
+    let mut r = Browser::new(&h);
+    let home = r.get("/").await;
+    let rec = between(&home.html, "id=\"reception\"", "</section>").unwrap();
+    assert!(rec.contains("王副县长") && rec.contains("刘县长") && !rec.contains("上周领导"), "{rec}");
+
+    // Statistics: two received, one closed through follow-up, rated satisfied.
+    let a = h.register().await["id"].as_i64().unwrap();
+    h.register().await;
+    let housing = h.org_id("县住房和城乡建设局").await;
+    h.act_ok("clerk", a, json!({ "action": "accept" })).await;
+    h.act_ok("clerk", a, json!({ "action": "route", "unit": housing, "mode": "forward" })).await;
+    h.act_ok("handler", a, json!({ "action": "start_handling" })).await;
+    h.act_ok("handler", a, json!({ "action": "submit_reply", "decision": "support", "facts": "属实", "opinion": "已解决", "legal_basis": "依据" })).await;
+    h.act_ok("head", a, json!({ "action": "approve_reply" })).await;
+    h.act_ok("clerk", a, json!({ "action": "follow_up", "satisfaction": "satisfied" })).await;
+    h.app.refresh_public_stats();
+    let (_, stats) = h.call(Method::GET, "/api/v1/public/stats", None, None).await;
+    assert_eq!(stats["stats"]["received"], 2);
+    assert_eq!(stats["stats"]["accepted"], 1);
+    assert_eq!(stats["stats"]["closed"], 1);
+    assert_eq!(stats["stats"]["closed_rate"], 100.0);
+    assert_eq!(stats["stats"]["satisfied_rate"], 100.0);
+    assert!(stats["definitions"]["satisfied_rate"].as_str().unwrap().contains("满意"));
+    let home = r.get("/").await;
+    let shown = between(&home.html, "id=\"open-stats\"", "</section>").unwrap_or_default();
+    assert!(shown.contains("<b>2</b>") && shown.contains("100%"), "{shown}");
+}
+
 on_both_backends!(
+    reception_schedule_and_open_statistics_are_published,
     the_console_handles_a_case_from_intake_to_follow_up,
     forms_without_the_csrf_token_are_refused,
     script_in_every_text_field_is_shown_inert,

@@ -156,3 +156,35 @@ pub async fn verify(State(s): State<AppState>, Auth(p): Auth) -> ApiResult<impl 
     let status = if report.ok() { StatusCode::OK } else { StatusCode::CONFLICT };
     Ok((status, Json(report)))
 }
+
+/// The leaders' reception schedule (领导接待日), all entries.
+pub async fn receptions(State(s): State<AppState>, Auth(_p): Auth) -> ApiResult<impl IntoResponse> {
+    Ok(Json(json!({ "items": s.app.reception_schedule().await? })))
+}
+
+pub async fn set_receptions(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    ApiJson(items): ApiJson<Vec<redress_app::portal::Reception>>,
+) -> ApiResult<impl IntoResponse> {
+    s.app.set_reception_schedule(&p, items.clone()).await?;
+    Ok(Json(json!({ "items": items })))
+}
+
+/// Upcoming receptions, as the portal publishes them.
+pub async fn public_receptions(State(s): State<AppState>) -> ApiResult<impl IntoResponse> {
+    let today = redress_domain::local_date(s.app.now());
+    Ok(Json(json!({ "items": s.app.upcoming_receptions(today).await? })))
+}
+
+/// The county's open statistics, with each rate's definition.
+pub async fn public_stats(State(s): State<AppState>) -> ApiResult<impl IntoResponse> {
+    let stats = s.app.public_stats().await?;
+    Ok(Json(json!({
+        "stats": stats,
+        "definitions": {
+            "closed_rate": redress_app::portal::CLOSED_RATE_DEFINITION,
+            "satisfied_rate": redress_app::portal::SATISFIED_RATE_DEFINITION,
+        }
+    })))
+}
