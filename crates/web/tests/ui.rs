@@ -725,7 +725,48 @@ async fn reception_schedule_and_open_statistics_are_published(b: Backend) {
     assert!(shown.contains("<b>2</b>") && shown.contains("100%"), "{shown}");
 }
 
+/// Waits until the index has followed the log to its head (it follows within a second).
+async fn catch_up(h: &H) {
+    let ix = h.index.as_ref().expect("the harness has an index");
+    redress_search::follow::catch_up(ix, &h.app.store).await.expect("index catches up");
+}
+
+/// Console search: words found in content, marked, within filters and visibility; script in
+/// a case's text stays text in the snippets.
+async fn console_search_marks_words_and_respects_visibility(b: Backend) {
+    let h = harness(b).await;
+    let id = h.register().await["id"].as_i64().unwrap();
+    let (st, _) = h
+        .as_user("clerk", Method::POST, "/api/v1/cases", Some(json!({ "channel": "letter", "matter_type": "claim", "subject": "电梯<script>alert(1)</script>", "content": "电梯又坏了 <script>alert(1)</script>", "petitioner": {} })))
+        .await;
+    assert_eq!(st, StatusCode::CREATED);
+    catch_up(&h).await;
+    let mut clerk = Browser::new(&h);
+    clerk.login("clerk").await;
+    let r = clerk.get("/console/search?q=%E7%94%B5%E6%A2%AF").await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r.text().contains("找到 2 件"), "{}", r.text());
+    assert!(r.html.contains("<mark>电梯</mark>"), "{}", r.html);
+    assert_inert(&r, "search results");
+    let filtered = clerk.get("/console/search?q=%E7%94%B5%E6%A2%AF&status=registered&channel=letter").await;
+    assert!(filtered.text().contains("找到 2 件"));
+    let none = clerk.get("/console/search?q=%E7%94%B5%E6%A2%AF&status=closed").await;
+    assert!(none.text().contains("找到 0 件"));
+    // The handler's unit has no case routed to it yet: nothing found.
+    let mut handler = Browser::new(&h);
+    handler.login("handler").await;
+    let r = handler.get("/console/search?q=%E7%94%B5%E6%A2%AF").await;
+    assert!(r.text().contains("找到 0 件"), "{}", r.text());
+    let housing = h.org_id("县住房和城乡建设局").await;
+    h.act_ok("clerk", id, json!({ "action": "accept" })).await;
+    h.act_ok("clerk", id, json!({ "action": "route", "unit": housing, "mode": "forward" })).await;
+    catch_up(&h).await;
+    let r = handler.get("/console/search?q=%E7%94%B5%E6%A2%AF").await;
+    assert!(r.text().contains("找到 1 件") && r.text().contains("小区电梯停运三个月"), "{}", r.text());
+}
+
 on_both_backends!(
+    console_search_marks_words_and_respects_visibility,
     reception_schedule_and_open_statistics_are_published,
     the_console_handles_a_case_from_intake_to_follow_up,
     forms_without_the_csrf_token_are_refused,

@@ -29,6 +29,7 @@ use crate::extract::{cookie, cookie_header, SESSION_COOKIE};
 use crate::AppState;
 
 /// What every console page shows around its content.
+#[derive(Clone)]
 pub struct Layout {
     pub user_name: String,
     pub org_name: String,
@@ -1114,5 +1115,196 @@ pub async fn reveal(State(s): State<AppState>, headers: HeaderMap, Path(id): Pat
         Ok(pet) => case_page_response(&s, &p, &session, id, Some(pet), None, None, None).await,
         Err(e @ (AppError::NotFound(_) | AppError::Forbidden(_))) => app_error_page(&e),
         Err(e) => case_page_response(&s, &p, &session, id, None, None, None, Some(e.to_string())).await,
+    }
+}
+
+// ----- full-text search -----
+
+struct HitUi {
+    id: i64,
+    number: String,
+    subject: String,
+    status_label: &'static str,
+    unit_name: Option<String>,
+    score: Option<String>,
+    /// (field label, [(text, highlighted)]).
+    snippets: Vec<(&'static str, Vec<(String, bool)>)>,
+}
+
+#[derive(Template)]
+#[template(path = "console/search.html")]
+struct SearchPage {
+    layout: Layout,
+    f: Filters,
+    note: Option<String>,
+    searched: bool,
+    items: Vec<HitUi>,
+    total: u64,
+    first: u64,
+    last: u64,
+    prev_link: Option<String>,
+    next_link: Option<String>,
+    status_options: Options,
+    unit_options: Options,
+    town_options: Options,
+    channel_options: Options,
+    category_options: Options,
+}
+
+/// Undoes the five escapes an HTML-escaped fragment uses.
+fn unescape(s: &str) -> String {
+    s.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", "\"").replace("&#39;", "'").replace("&#x27;", "'").replace("&amp;", "&")
+}
+
+/// A fragment with `<mark>` around matches, as text parts; the template escapes them again,
+/// so nothing in a case's text can become markup whatever the highlighter did.
+pub(crate) fn marked_parts(fragment: &str) -> Vec<(String, bool)> {
+    let mut out = vec![];
+    let mut rest = fragment;
+    while let Some(i) = rest.find("<mark>") {
+        if i > 0 {
+            out.push((unescape(&rest[..i]), false));
+        }
+        let after = &rest[i + 6..];
+        let j = after.find("</mark>").unwrap_or(after.len());
+        out.push((unescape(&after[..j]), true));
+        rest = after.get(j + 7..).unwrap_or("");
+    }
+    if !rest.is_empty() {
+        out.push((unescape(rest), false));
+    }
+    out
+}
+
+fn field_label(f: &str) -> &'static str {
+    match f {
+        "subject" => "标题",
+        "content" => "内容",
+        "replies" => "答复",
+        "address" => "地点",
+        _ => "其他",
+    }
+}
+
+const SEARCH_PAGE: u32 = 20;
+
+pub async fn search(State(s): State<AppState>, headers: HeaderMap, Query(q): Query<ListQuery>) -> Response {
+    let (p, session) = match staff(&s, &headers, "/console/search").await {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    let cfg = match cfg(&s).await {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let mut lay = layout(&cfg, &p, &session);
+    let mut page = SearchPage {
+        layout: lay.clone(),
+        f: Filters::default(),
+        note: None,
+        searched: false,
+        items: vec![],
+        total: 0,
+        first: 0,
+        last: 0,
+        prev_link: None,
+        next_link: None,
+        status_options: status_options(),
+        unit_options: unit_options(&cfg),
+        town_options: town_options(&cfg),
+        channel_options: enum_options(Channel::ALL, Channel::key, Channel::label_zh),
+        category_options: category_options(&cfg),
+    };
+    let (list, f, pg) = match list_query(&q, s.app.now()) {
+        Ok(x) => x,
+        Err(e) => {
+            lay.error = Some(e.to_string());
+            page.layout = lay;
+            return render_status(StatusCode::UNPROCESSABLE_ENTITY, &page);
+        }
+    };
+    if f.q.is_empty() {
+        page.f = f;
+        page.layout = lay;
+        return render(&page);
+    }
+    let sq = redress_app::search::SearchQuery {
+        text: f.q.clone(),
+        statuses: list.statuses.clone(),
+        unit: list.unit,
+        channel: list.channel,
+        category: list.category.clone(),
+        orgs: list.visible_to.clone(),
+        registered_from: list.registered_from,
+        registered_to: list.registered_to,
+        limit: SEARCH_PAGE,
+        offset: (pg - 1) * SEARCH_PAGE,
+        ..Default::default()
+    };
+    page.searched = true;
+    match s.app.search(&p, sq).await {
+        Ok(r) => {
+            page.total = r.total;
+            page.items = r
+                .items
+                .into_iter()
+                .map(|it| HitUi {
+                    id: it.case.id.0,
+                    number: it.case.number,
+                    subject: it.case.subject,
+                    status_label: it.case.status_label,
+                    unit_name: it.case.unit_name,
+                    score: Some(format!("{:.2}", it.score)),
+                    snippets: it.snippets.iter().map(|(k, v)| (field_label(k), marked_parts(v))).collect(),
+                })
+                .collect();
+        }
+        Err(AppError::Unavailable(msg)) => {
+            // No index in this server: the list's title match, newest first.
+            page.note = Some(format!("{msg}。以下为标题和查询码匹配的结果。"));
+            let fallback = redress_store::CaseQuery { text: Some(f.q.clone()), sort: CaseSort::RegisteredDesc, limit: SEARCH_PAGE, offset: (pg - 1) * SEARCH_PAGE, ..list };
+            match s.app.list_cases(&p, fallback).await {
+                Ok((rows, total)) => {
+                    page.total = total as u64;
+                    page.items = rows
+                        .into_iter()
+                        .map(|r| HitUi { id: r.id.0, number: r.number, subject: r.subject, status_label: r.status_label, unit_name: r.unit_name, score: None, snippets: vec![] })
+                        .collect();
+                }
+                Err(e) => return app_error_page(&e),
+            }
+        }
+        Err(e) => {
+            let (errors, general) = split_error(&e);
+            lay.error = Some(general.unwrap_or_else(|| errors.into_values().collect::<Vec<_>>().join("；")));
+        }
+    }
+    page.first = ((pg - 1) * SEARCH_PAGE) as u64 + 1;
+    page.last = page.first + page.items.len() as u64 - 1;
+    let link = |n: u32| page_link(&f, n).replacen("/console/cases?", "/console/search?", 1);
+    page.prev_link = (pg > 1).then(|| link(pg - 1));
+    page.next_link = (page.last < page.total).then(|| link(pg + 1));
+    page.f = f;
+    page.layout = lay;
+    render(&page)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::marked_parts;
+
+    #[test]
+    fn marked_fragments_become_text_parts() {
+        let parts = marked_parts("小区<mark>电梯</mark>停运 &lt;script&gt; <mark>a&amp;b</mark>");
+        assert_eq!(
+            parts,
+            vec![
+                ("小区".to_string(), false),
+                ("电梯".to_string(), true),
+                ("停运 <script> ".to_string(), false),
+                ("a&b".to_string(), true),
+            ]
+        );
+        assert_eq!(marked_parts("无匹配"), vec![("无匹配".to_string(), false)]);
     }
 }

@@ -42,6 +42,7 @@ pub fn routes() -> Router<AppState> {
         .route("/console/cases/:id/reveal", post(console::reveal))
         .route("/console/cases/:id/similar", get(console::case_similar))
         .route("/console/supervision", get(console::supervision))
+        .route("/console/search", get(console::search))
         .layer(middleware::from_fn(security_headers));
     pages
         .route("/assets/app.css", get(|| async { asset("text/css; charset=utf-8", include_bytes!("../../assets/app.css")) }))
