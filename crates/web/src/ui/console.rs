@@ -668,6 +668,9 @@ pub async fn intake(State(s): State<AppState>, headers: HeaderMap, body: Bytes) 
 struct SimilarFragment {
     note: Option<String>,
     items: Vec<SimilarUi>,
+    /// Suggested categories and units (label, percent), learned from handled cases.
+    categories: Vec<(String, u32)>,
+    units: Vec<(String, u32)>,
 }
 
 struct SimilarUi {
@@ -692,8 +695,15 @@ pub async fn intake_similar(State(s): State<AppState>, headers: HeaderMap, body:
     let subject = f.get("subject").to_string();
     let content = f.get("content").to_string();
     if subject.chars().count() + content.chars().count() < 4 {
-        return render(&SimilarFragment { note: Some("请再多输入几个字。".into()), items: vec![] });
+        return render(&SimilarFragment { note: Some("请再多输入几个字。".into()), items: vec![], categories: vec![], units: vec![] });
     }
+    let (categories, units) = match s.app.suggest(&subject, &content).await {
+        Ok(sg) => (
+            sg.categories.iter().map(|c| (c.label.clone(), (c.confidence * 100.0).round() as u32)).collect(),
+            sg.units.iter().map(|u| (u.name.clone(), (u.confidence * 100.0).round() as u32)).collect(),
+        ),
+        Err(_) => (vec![], vec![]),
+    };
     let req = SimilarRequest { subject: subject.clone(), content, place: f.get("place").parse().ok().map(OrgId), category: f.opt("category").map(str::to_string), limit: 5 };
     let quick = tokio::time::timeout(std::time::Duration::from_millis(1500), s.app.similar_for_intake(&p, req)).await;
     match quick {
@@ -703,6 +713,8 @@ pub async fn intake_similar(State(s): State<AppState>, headers: HeaderMap, body:
                 .into_iter()
                 .map(|v| SimilarUi { id: v.case.id.0, number: v.case.number, subject: v.case.subject, status_label: v.case.status_label, reason: Some(v.reasons.join("，")) })
                 .collect(),
+            categories,
+            units,
         }),
         _ => {
             let q = redress_store::CaseQuery { text: Some(subject.chars().take(12).collect()), sort: CaseSort::RegisteredDesc, limit: 5, ..Default::default() };
@@ -710,7 +722,7 @@ pub async fn intake_similar(State(s): State<AppState>, headers: HeaderMap, body:
                 Ok((rows, _)) => rows.into_iter().map(|r| SimilarUi { id: r.id.0, number: r.number, subject: r.subject, status_label: r.status_label, reason: Some("标题相同".into()) }).collect(),
                 Err(_) => vec![],
             };
-            render(&SimilarFragment { note: Some("相似事项索引尚未就绪，以下为标题匹配结果。".into()), items })
+            render(&SimilarFragment { note: Some("相似事项索引尚未就绪，以下为标题匹配结果。".into()), items, categories, units })
         }
     }
 }
@@ -728,9 +740,11 @@ pub async fn case_similar(State(s): State<AppState>, headers: HeaderMap, Path(id
                 .into_iter()
                 .map(|v| SimilarUi { id: v.case.id.0, number: v.case.number, subject: v.case.subject, status_label: v.case.status_label, reason: Some(v.reasons.join("，")) })
                 .collect(),
+            categories: vec![],
+            units: vec![],
         }),
         Ok(Err(e @ AppError::NotFound(_))) => app_error_page(&e),
-        _ => render(&SimilarFragment { note: Some("相似事项索引正在准备，请稍后刷新。".into()), items: vec![] }),
+        _ => render(&SimilarFragment { note: Some("相似事项索引正在准备，请稍后刷新。".into()), items: vec![], categories: vec![], units: vec![] }),
     }
 }
 
@@ -741,7 +755,7 @@ struct FieldUi {
     label: &'static str,
     kind: &'static str,
     required: bool,
-    hint: &'static str,
+    hint: String,
     value: String,
     options: Options,
 }
@@ -885,6 +899,18 @@ async fn case_page_response(
     };
     let c = &v.case;
     let m = &c.matter;
+    // The routing suggestion, beside the unit the clerk chooses.
+    let unit_hint = if v.allowed_actions.iter().any(|a| a.action == "route") {
+        match s.app.suggest(&m.subject, &m.content).await {
+            Ok(sg) if !sg.units.is_empty() => format!(
+                "推荐（由已办结事项学习，仅供参考）：{}",
+                sg.units.iter().map(|u| format!("{}（{:.0}%）", u.name, u.confidence * 100.0)).collect::<Vec<_>>().join("、")
+            ),
+            _ => String::new(),
+        }
+    } else {
+        String::new()
+    };
     let mut facts = vec![
         ("查询码".to_string(), v.tracking_code.clone()),
         ("来源".to_string(), v.channel_label.to_string()),
@@ -956,7 +982,8 @@ async fn case_page_response(
                         Some(pd) if is_pending => pd.fields.get(spec.name).to_string(),
                         _ => spec.default.to_string(),
                     };
-                    FieldUi { name: spec.name, label: spec.label, kind, required: spec.required, hint: spec.hint, value, options }
+                    let hint = if a.action == "route" && spec.name == "unit" && !unit_hint.is_empty() { unit_hint.clone() } else { spec.hint.to_string() };
+                    FieldUi { name: spec.name, label: spec.label, kind, required: spec.required, hint, value, options }
                 })
                 .collect();
             let errors = match &pending {
