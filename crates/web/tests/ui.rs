@@ -765,7 +765,38 @@ async fn console_search_marks_words_and_respects_visibility(b: Backend) {
     assert!(r.text().contains("找到 1 件") && r.text().contains("小区电梯停运三个月"), "{}", r.text());
 }
 
+/// Every documented API operation that needs a signed-in person answers 401 to an anonymous
+/// caller and changes nothing; the public ones answer.
+async fn every_api_operation_as_an_anonymous_visitor(b: Backend) {
+    let h = harness(b).await;
+    let created = h.register().await;
+    let id = created["id"].as_i64().unwrap();
+    let code = created["tracking_code"].as_str().unwrap().to_string();
+    let (_, doc) = h.call(Method::GET, "/api/openapi.json", None, None).await;
+    let events_before = h.app.store.chain_head().await.unwrap().0;
+    let mut private = 0;
+    for (path, ops) in doc["paths"].as_object().unwrap() {
+        let concrete = path.replace("{id}", &id.to_string()).replace("{code}", &code).replace("{sha256}", "00").replace("{kind}", "acceptance_notice");
+        for (method, op) in ops.as_object().unwrap() {
+            let public = op.get("security").and_then(|s| s.as_array()).is_some_and(|a| a.is_empty());
+            let m = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
+            let body = if matches!(m, Method::POST | Method::PUT) { Some(json!({})) } else { None };
+            let (st, resp) = h.call(m, &concrete, None, body).await;
+            if public {
+                assert_ne!(st, StatusCode::UNAUTHORIZED, "{method} {path} is public");
+            } else {
+                private += 1;
+                assert_eq!(st, StatusCode::UNAUTHORIZED, "{method} {path} anonymous: {resp}");
+                assert!(resp["error"]["message"].as_str().is_some_and(|m| m.contains("登录")), "{method} {path}: {resp}");
+            }
+        }
+    }
+    assert!(private >= 25, "{private} private operations");
+    assert_eq!(h.app.store.chain_head().await.unwrap().0, events_before, "nothing was written");
+}
+
 on_both_backends!(
+    every_api_operation_as_an_anonymous_visitor,
     console_search_marks_words_and_respects_visibility,
     reception_schedule_and_open_statistics_are_published,
     the_console_handles_a_case_from_intake_to_follow_up,
