@@ -677,6 +677,25 @@ async fn batch_routing_routes_the_selected_cases(b: Backend) {
     assert!(page.text().contains("共 2 件"), "{}", page.text());
     let bad = clerk.get("/console/cases?from=2026-13-01").await;
     assert!(bad.text().contains("YYYY-MM-DD"));
+
+    // A supervisor supervises the unit's cases together; the clerk is not offered it.
+    assert!(!page.html.contains("value=\"supervise\""));
+    let mut sup = Browser::new(&h);
+    sup.login("supervisor").await;
+    let list = sup.get(&format!("/console/cases?unit={unit}")).await;
+    assert!(list.html.contains("value=\"supervise\"") && !list.html.contains("value=\"route\""));
+    let csrf = list.csrf();
+    let due = (redress_domain::local_date(h.app.now()) + Duration::days(5)).to_string();
+    let r = sup.post("/console/cases/route-batch", &[("csrf", &csrf), ("op", "supervise"), ("ids", &a_s), ("ids", &c_s), ("due", &due), ("supervise_note", "住建局积案集中督办")]).await;
+    assert!(r.text().contains("成功 2 件，未成功 0 件"), "{}", r.text());
+    let mut handler = Browser::new(&h);
+    let wb = handler.login("handler").await;
+    let received = between(&wb.html, "id=\"sr-h\"", "</section>").unwrap();
+    assert_eq!(received.matches("住建局积案集中督办").count(), 2, "{received}");
+    // The clerk cannot supervise by posting the form anyway.
+    let clerk_csrf = clerk.get("/console").await.csrf();
+    let r = clerk.post("/console/cases/route-batch", &[("csrf", &clerk_csrf), ("op", "supervise"), ("ids", &n_s), ("due", &due), ("supervise_note", "x")]).await;
+    assert!(r.text().contains("成功 0 件，未成功 1 件"), "{}", r.text());
 }
 
 /// The reception schedule an administrator sets is published on the portal (past days left

@@ -272,6 +272,7 @@ struct CasesPage {
     prev_link: Option<String>,
     next_link: Option<String>,
     may_route: bool,
+    may_supervise: bool,
     status_options: Options,
     unit_options: Options,
     town_options: Options,
@@ -457,6 +458,7 @@ pub async fn cases(State(s): State<AppState>, headers: HeaderMap, Query(q): Quer
         prev_link: (page > 1).then(|| page_link(&f, page - 1)),
         next_link: (last < total).then(|| page_link(&f, page + 1)),
         may_route: p.has_any(&[Role::IntakeClerk, Role::Admin]),
+        may_supervise: p.has_any(&[Role::Supervisor, Role::Leader, Role::Admin]),
         f,
         status_options: status_options(),
         unit_options: unit_options(&cfg),
@@ -481,7 +483,9 @@ struct BatchPage {
     results: Vec<(i64, String, String)>,
 }
 
-/// Routes the selected cases to one unit, each on its own (one failure stops nothing).
+/// Routes (or supervises) the selected cases, each on its own (one failure stops nothing).
+/// Supervising all of a unit's selected cases is how a unit is supervised: the matters stay
+/// the subject, each with its own record.
 pub async fn route_batch(State(s): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
     let (p, session) = match staff(&s, &headers, "/console/cases").await {
         Ok(x) => x,
@@ -500,6 +504,26 @@ pub async fn route_batch(State(s): State<AppState>, headers: HeaderMap, body: By
     let unit = f.get("unit").parse::<i64>().ok();
     let mode = RoutingMode::parse(f.get("mode")).unwrap_or(RoutingMode::Forward);
     let mut results = vec![];
+    if f.get("op") == "supervise" {
+        let due = NaiveDate::parse_from_str(f.get("due"), "%Y-%m-%d").ok();
+        match (ids.is_empty(), due) {
+            (true, _) => lay.error = Some("请先勾选要督办的事项".into()),
+            (_, None) => lay.error = Some("请填写督办期限（YYYY-MM-DD）".into()),
+            (false, Some(due)) => {
+                for id in ids {
+                    let cmd = Command::Supervise { due, note: f.get("supervise_note").to_string(), target_unit: None };
+                    let r = s.app.act(&p, CaseId(id), cmd).await;
+                    results.push(match r {
+                        Ok(c) => (id, c.number(), format!("已督办{}", redress_app::views::org_name(&cfg, c.unit).map(|u| format!("（{u}）")).unwrap_or_default())),
+                        Err(e) => (id, format!("事项 {id}"), format!("未成功：{e}")),
+                    });
+                }
+            }
+        }
+        let ok = results.iter().filter(|r| !r.2.starts_with("未成功")).count();
+        let failed = results.len() - ok;
+        return render(&BatchPage { layout: lay, ok, failed, results });
+    }
     match (ids.is_empty(), unit) {
         (true, _) => lay.error = Some("请先勾选要转办的事项".into()),
         (_, None) => lay.error = Some("请选择责任单位".into()),
