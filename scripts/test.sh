@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every test of the workspace, installing what is missing first:
-#   cargo-nextest, chromium (for the browser tests), a running PostgreSQL at 127.0.0.1:5432.
+#   cargo-nextest, chromium and playwright-core (for the browser tests), a running PostgreSQL at 127.0.0.1:5432.
 # Extra arguments go to `cargo nextest run` (e.g. `scripts/test.sh -p redress-cli`).
 # With CI=true anything that cannot be set up is an error; otherwise it is a warning and the
 # tests that need it fail on their own.
@@ -50,6 +50,28 @@ fi
 if [ ! -x /usr/bin/chromium ]; then
     step "installing chromium (for the browser tests)"
     apt_install chromium || problem "could not install chromium; the browser tests need /usr/bin/chromium"
+fi
+# CJK fonts, so that the browser tests' screenshots show the Chinese pages as people see them.
+if command -v fc-list >/dev/null 2>&1 && [ -z "$(fc-list :lang=zh family 2>/dev/null)" ]; then
+    step "installing fonts-wqy-microhei (Chinese text in the browser tests' screenshots)"
+    apt_install fonts-wqy-microhei || warn "no CJK font; the screenshots in target/browser-artifacts will show boxes"
+fi
+
+# ---------------------------------------------------------------- browser tests (node)
+
+# crates/cli/tests/browser.rs runs tests/browser/stories.test.mjs with node (>= 20) and the
+# playwright-core pinned in tests/browser/package-lock.json. `npm ci` runs only when the lock
+# differs from the one last installed (the copy in node_modules/.redress-installed-lock).
+BROWSER_DIR=tests/browser
+if ! node -e 'process.exit(Number(process.versions.node.split(".")[0]) >= 20 ? 0 : 1)' >/dev/null 2>&1; then
+    problem "node 20 or later is needed for the browser tests (found: $(node --version 2>/dev/null || echo none))"
+elif ! cmp -s "$BROWSER_DIR/package-lock.json" "$BROWSER_DIR/node_modules/.redress-installed-lock"; then
+    step "npm ci in $BROWSER_DIR (playwright-core for the browser tests)"
+    if npm ci --prefix "$BROWSER_DIR" --no-audit --no-fund; then
+        cp "$BROWSER_DIR/package-lock.json" "$BROWSER_DIR/node_modules/.redress-installed-lock"
+    else
+        problem "npm ci in $BROWSER_DIR failed; the browser tests will fail"
+    fi
 fi
 
 # ---------------------------------------------------------------- PostgreSQL
@@ -114,8 +136,8 @@ step "cargo nextest run --workspace --profile ci $*"
 status=0
 cargo nextest run --workspace --profile ci "$@" || status=$?
 
-# Browser tests (once they exist) run here, after the Rust tests, with the same exit rule:
-#   step "browser tests"; <command> || status=$?
+# The browser tests are part of that run: crates/cli/tests/browser.rs (screenshots in
+# target/browser-artifacts/).
 
 if [ "$status" -eq 0 ]; then
     step "all tests passed"

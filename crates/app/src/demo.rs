@@ -154,7 +154,7 @@ impl App {
             let (cat, unit_name, subject, content) = TEMPLATES[rng.gen_range(0..TEMPLATES.len())];
             let (place_name, place) = o.places[rng.gen_range(0..o.places.len())].clone();
             let channel = Channel::ALL[rng.gen_range(0..Channel::ALL.len())];
-            let registered = now - Duration::hours(rng.gen_range(2..24 * 110));
+            let mut registered = now - Duration::hours(rng.gen_range(2..24 * 110));
             let people_count = if rng.gen_bool(0.1) { rng.gen_range(5..40) } else { 1 };
             let mut channel_details = channel_details(channel, &mut rng);
             if channel == Channel::Visit && people_count >= 5 {
@@ -179,7 +179,13 @@ impl App {
             };
             let petitioner = if rng.gen_bool(0.15) { Petitioner::default() } else { demo_petitioner(&mut rng, i) };
             let plan = Plan { unit: o.dept(unit_name), alt_unit: o.dept("县民政局"), leader: leader_id, merge_into: created.last().copied() };
-            let history = demo_history(&mut rng, registered, now, &plan, &actor);
+            let mut history = demo_history(&mut rng, registered, now, &plan, &actor);
+            if i == 0 {
+                // One case is always open past its deadline under an overdue 督办, so that leaders'
+                // workbenches show 超期 and 督办逾期 whatever the draw (the browser tests rely on it).
+                // The random history above is still drawn, which keeps the other cases as they were.
+                (registered, history) = overdue_under_supervision(now, &plan, &actor);
+            }
             let case = self.register_at(None, actor("clerk"), Intake { matter, petitioner }, registered, history).await?;
             created.push(case.id);
         }
@@ -228,6 +234,22 @@ fn demo_petitioner(rng: &mut StdRng, i: usize) -> Petitioner {
         address: None,
         salt: None,
     }
+}
+
+/// The history of the demo's always-overdue case: registered 120 days ago, accepted, routed and
+/// signed for within days, supervised after a month with ten days to report, and open since.
+fn overdue_under_supervision(now: DateTime<Utc>, plan: &Plan, actor: &dyn Fn(&str) -> Actor) -> (DateTime<Utc>, Vec<(Command, Actor, DateTime<Utc>)>) {
+    let registered = now - Duration::days(120);
+    let at = |days: i64| registered + Duration::days(days) + Duration::hours(2);
+    let due = redress_domain::local_date(at(30)) + Duration::days(10);
+    let route = Command::Route { unit: plan.unit, co_units: vec![], mode: RoutingMode::Forward, note: "请依法办理并按期答复".into(), assign_days: None };
+    let history = vec![
+        (Command::Accept { note: String::new() }, actor("clerk"), at(1)),
+        (route, actor("clerk"), at(2)),
+        (Command::StartHandling, actor("handler"), at(3)),
+        (Command::Supervise { due, note: "办理进度滞后，请于十日内报告办理进展".into(), target_unit: None }, actor("supervisor"), at(30)),
+    ];
+    (registered, history)
 }
 
 /// A plausible history for a demo case: each step happens some time after the last, and
