@@ -209,9 +209,10 @@ test('2. a misrouted case is returned by the unit and rerouted by the clerk', as
   await returnForm.getByLabel('退回理由').fill(reason);
   await clickAndLoad(wrong, returnForm.getByRole('button', { name: '退回' }));
   await s.shot(wrong, 'after-return');
-  // The case is no longer the unit's: it leaves their 待签收. (The page right after the return
-  // cannot show the case, which that unit may no longer see.)
-  await wrong.goto(`${BASE}/console`);
+  // The case is no longer the unit's: the handler lands on the workbench with a message, and
+  // the case has left their 待签收.
+  assert.match(new URL(wrong.url()).pathname, /^\/console$/);
+  assert.match(await wrong.getByRole('status').innerText(), /退回.*已完成/);
   assert.equal(await rowIn(wrong, 'inbox-h', subject).count(), 0, 'gone from the unit\'s 待签收');
   await wrong.context().close();
 

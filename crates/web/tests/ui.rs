@@ -814,7 +814,25 @@ async fn every_api_operation_as_an_anonymous_visitor(b: Backend) {
     assert_eq!(h.app.store.chain_head().await.unwrap().0, events_before, "nothing was written");
 }
 
+/// A unit that returns a case can no longer see it: it lands on its workbench with a message.
+async fn returning_a_case_leads_back_to_the_workbench(b: Backend) {
+    let h = harness(b).await;
+    let id = h.register().await["id"].as_i64().unwrap();
+    let housing = h.org_id("县住房和城乡建设局").await;
+    h.act_ok("clerk", id, json!({ "action": "accept" })).await;
+    h.act_ok("clerk", id, json!({ "action": "route", "unit": housing, "mode": "forward" })).await;
+    let mut handler = Browser::new(&h);
+    handler.login("handler").await;
+    let r = handler.act(id, "return", &[("reason", "不属于本单位职责，应由县民政局办理")]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert!(r.location().starts_with("/console?done=return"), "{}", r.location());
+    let wb = handler.get(r.location()).await;
+    assert!(wb.text().contains("“退回”已完成"), "{}", wb.text());
+    assert_eq!(handler.status_of(id).await, "accepted");
+}
+
 on_both_backends!(
+    returning_a_case_leads_back_to_the_workbench,
     every_api_operation_as_an_anonymous_visitor,
     console_search_marks_words_and_respects_visibility,
     reception_schedule_and_open_statistics_are_published,

@@ -206,7 +206,13 @@ struct SupervisionPage {
     wb: Workbench,
 }
 
-pub async fn workbench(State(s): State<AppState>, headers: HeaderMap) -> Response {
+#[derive(Deserialize)]
+pub struct WorkbenchQuery {
+    done: Option<String>,
+    case: Option<String>,
+}
+
+pub async fn workbench(State(s): State<AppState>, headers: HeaderMap, Query(q): Query<WorkbenchQuery>) -> Response {
     let (p, session) = match staff(&s, &headers, "/console").await {
         Ok(x) => x,
         Err(r) => return r,
@@ -217,7 +223,12 @@ pub async fn workbench(State(s): State<AppState>, headers: HeaderMap) -> Respons
     };
     match s.app.workbench(&p).await {
         Ok(wb) => render(&WorkbenchPage {
-            layout: layout(&cfg, &p, &session),
+            layout: Layout {
+                flash: q.done.as_deref().map(|d| {
+                    format!("{}“{}”已完成。", q.case.as_deref().map(|c| format!("{c}：")).unwrap_or_default(), redress_domain::transition::action_label(d))
+                }),
+                ..layout(&cfg, &p, &session)
+            },
             inbox: rows(&wb.inbox),
             mine: rows(&wb.mine),
             approvals: rows(&wb.approvals),
@@ -1135,6 +1146,10 @@ pub async fn act(State(s): State<AppState>, headers: HeaderMap, Path(id): Path<i
         Err(e) => Err(e),
     };
     match result {
+        // A unit that returned a case no longer sees it: back to its workbench.
+        Ok(case) if redress_app::permissions::may_view(&p, &case).is_err() => {
+            see_other(&format!("/console?done={}&case={}", url_encode(&action), url_encode(&case.number())), HeaderMap::new())
+        }
         Ok(_) => see_other(&format!("/console/cases/{id}?done={}", url_encode(&action)), HeaderMap::new()),
         Err(e @ (AppError::NotFound(_) | AppError::Unauthenticated)) => app_error_page(&e),
         Err(e) => {
