@@ -133,6 +133,23 @@ impl<'a> Browser<'a> {
         self.send(req).await
     }
 
+    /// Posts one file (field `file`) with the CSRF token, as the case page's upload form does.
+    async fn multipart_file(&mut self, path: &str, csrf: &str, name: &str, mime: &str, bytes: &[u8]) -> Page {
+        let boundary = "----redress-test-boundary";
+        let mut body: Vec<u8> = format!("--{boundary}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{csrf}\r\n").into_bytes();
+        body.extend(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\nContent-Type: {mime}\r\n\r\n").as_bytes());
+        body.extend(bytes);
+        body.extend(format!("\r\n--{boundary}--\r\n").as_bytes());
+        let req = Request::builder()
+            .method(Method::POST)
+            .uri(path)
+            .header(header::COOKIE, self.cookie_header())
+            .header(header::CONTENT_TYPE, format!("multipart/form-data; boundary={boundary}"))
+            .body(Body::from(body))
+            .unwrap();
+        self.send(req).await
+    }
+
     /// Signs in through the login form; returns the workbench.
     async fn login(&mut self, user: &str) -> Page {
         let form = self.get("/console/login").await;
@@ -214,6 +231,15 @@ async fn the_console_handles_a_case_from_intake_to_follow_up(b: Backend) {
     let log = h.app.store.access_log(Some(redress_domain::CaseId(id)), 10).await.unwrap();
     assert_eq!(log.len(), 1);
     assert_eq!(log[0].purpose, "电话回访");
+
+    // An attachment from the case page; a file that is not what it claims is refused.
+    let bad = clerk.multipart_file(&format!("/console/cases/{id}/attachments"), &csrf, "照片.png", "image/png", b"not a png").await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.text().contains("未能上传"), "{}", bad.text());
+    let up = clerk.multipart_file(&format!("/console/cases/{id}/attachments"), &csrf, "现场说明.txt", "text/plain", "楼道照片说明".as_bytes()).await;
+    assert_eq!(up.status, StatusCode::SEE_OTHER, "{}", up.text());
+    let page = clerk.get(up.location()).await;
+    assert!(page.text().contains("附件已上传") && page.text().contains("现场说明.txt"), "{}", page.text());
 
     clerk.act_ok(id, "accept", &[("note", "符合受理条件")]).await;
     let housing = unit_id(&h, "县住房和城乡建设局").await;

@@ -836,6 +836,7 @@ struct CaseUi {
     actions: Vec<ActionUi>,
     documents: Vec<(String, String)>,
     attachments: Vec<(String, String, String)>,
+    may_attach: bool,
     timeline: Vec<TimelineUi>,
 }
 
@@ -1060,6 +1061,7 @@ async fn case_page_response(
         reply,
         actions,
         documents,
+        may_attach: v.allowed_actions.iter().any(|a| a.action == "add_note"),
         attachments: c.attachments.iter().map(|a| (a.sha256.clone(), a.name.clone(), format!("{:.1} KB", a.size as f64 / 1024.0))).collect(),
         timeline: history
             .iter()
@@ -1085,6 +1087,7 @@ pub async fn case_page(State(s): State<AppState>, headers: HeaderMap, Path(id): 
     };
     let flash = q.done.as_deref().map(|d| match d {
         "register" => "登记成功。".to_string(),
+        "attach" => "附件已上传。".to_string(),
         k => format!("“{}”已完成。", redress_domain::transition::action_label(k)),
     });
     case_page_response(&s, &p, &session, id, None, None, flash, None).await
@@ -1372,5 +1375,50 @@ mod tests {
             ]
         );
         assert_eq!(marked_parts("无匹配"), vec![("无匹配".to_string(), false)]);
+    }
+}
+
+/// Uploads an attachment from the case page (multipart: `csrf`, `file`).
+pub async fn attach(State(s): State<AppState>, headers: HeaderMap, Path(id): Path<i64>, mut mp: axum::extract::Multipart) -> Response {
+    let (p, session) = match staff(&s, &headers, &format!("/console/cases/{id}")).await {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    let mut f = Fields::default();
+    let mut file: Option<(String, String, Vec<u8>)> = None;
+    loop {
+        match mp.next_field().await {
+            Ok(Some(field)) => {
+                let name = field.name().unwrap_or("").to_string();
+                if name == "file" {
+                    let file_name = field.file_name().unwrap_or("").to_string();
+                    let mime = field.content_type().unwrap_or("application/octet-stream").to_string();
+                    match field.bytes().await {
+                        Ok(b) => file = Some((file_name, mime, b.to_vec())),
+                        Err(_) => return error_page(StatusCode::PAYLOAD_TOO_LARGE, "上传未成功", "附件不能超过10MB", &format!("/console/cases/{id}")),
+                    }
+                } else {
+                    let v = field.text().await.unwrap_or_default();
+                    f.0.push((name, v));
+                }
+            }
+            Ok(None) => break,
+            Err(_) => return error_page(StatusCode::PAYLOAD_TOO_LARGE, "上传未成功", "附件不能超过10MB，或表单无法读取", &format!("/console/cases/{id}")),
+        }
+    }
+    if let Err(r) = csrf_ok(&session, &f) {
+        return r;
+    }
+    let Some((name, mime, bytes)) = file.filter(|(n, _, b)| !n.is_empty() || !b.is_empty()) else {
+        return case_page_response(&s, &p, &session, id, None, None, None, Some("请选择要上传的文件".into())).await;
+    };
+    match s.app.add_attachment(&p, CaseId(id), &name, &mime, bytes).await {
+        Ok(_) => see_other(&format!("/console/cases/{id}?done=attach"), HeaderMap::new()),
+        Err(e @ (AppError::NotFound(_) | AppError::Forbidden(_))) => app_error_page(&e),
+        Err(e) => {
+            let mut r = case_page_response(&s, &p, &session, id, None, None, None, Some(format!("附件“{name}”未能上传：{e}"))).await;
+            *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+            r
+        }
     }
 }

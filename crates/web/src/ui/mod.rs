@@ -40,6 +40,7 @@ pub fn routes() -> Router<AppState> {
         .route("/console/cases/:id", get(console::case_page))
         .route("/console/cases/:id/act", post(console::act))
         .route("/console/cases/:id/reveal", post(console::reveal))
+        .route("/console/cases/:id/attachments", post(console::attach).layer(axum::extract::DefaultBodyLimit::max(crate::ATTACHMENT_LIMIT + 64 * 1024)))
         .route("/console/cases/:id/similar", get(console::case_similar))
         .route("/console/supervision", get(console::supervision))
         .route("/console/search", get(console::search))
