@@ -11,6 +11,7 @@ pub mod demo;
 pub mod documents;
 pub mod error;
 pub mod import;
+pub mod ledger;
 pub mod open311;
 pub mod permissions;
 pub mod portal;

@@ -1,5 +1,8 @@
 //! `redress export`: every case as one JSON line, read in id ranges so that memory stays flat.
 //! Personal data is kept outside cases and events and is never read here.
+//! `redress export ledger` writes the ledger (台账) as XLSX or CSV ([`ledger`]).
+
+mod ledger;
 
 use std::collections::BTreeMap;
 use std::io::{BufWriter, Write};
@@ -16,13 +19,22 @@ use crate::db::Db;
 use crate::progress::Progress;
 
 #[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
 pub struct ExportArgs {
+    #[command(subcommand)]
+    cmd: Option<ExportCmd>,
     /// 输出文件（默认输出到标准输出）
     #[arg(long, value_name = "FILE")]
     out: Option<PathBuf>,
     /// 每行为 {"case": …, "events": […]}，附带全部事件（含哈希，可独立校验）
     #[arg(long)]
     with_events: bool,
+}
+
+#[derive(Debug, clap::Subcommand)]
+enum ExportCmd {
+    /// 导出台账（XLSX 或 CSV）：登记日期在期间内的事项，可限一个单位（含下级）；姓名默认脱敏
+    Ledger(ledger::LedgerArgs),
 }
 
 /// Cases read per round trip.
@@ -35,6 +47,9 @@ struct WithEvents<'a> {
 }
 
 pub async fn run(db: &Db, args: ExportArgs) -> anyhow::Result<ExitCode> {
+    if let Some(ExportCmd::Ledger(a)) = args.cmd {
+        return ledger::run(db, a).await;
+    }
     let app = db.open_app(false).await?;
     let out: Box<dyn Write> = match &args.out {
         Some(p) => Box::new(std::fs::File::create(p).with_context(|| format!("无法创建 {}", p.display()))?),

@@ -51,7 +51,7 @@ enum Command {
     /// 事项管理（历史台账导入）
     #[command(subcommand)]
     Case(import::CaseCmd),
-    /// 导出事项为 JSON Lines（不含个人信息）
+    /// 导出事项为 JSON Lines（不含个人信息）；export ledger 导出台账（XLSX 或 CSV）
     Export(export::ExportArgs),
     /// 校验事件哈希链和每件事项的状态
     Verify,

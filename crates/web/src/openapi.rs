@@ -190,6 +190,22 @@ pub fn document() -> Value {
                 { "name": "days", "in": "query", "required": true, "schema": { "type": "integer" } },
                 { "name": "working", "in": "query", "schema": { "type": "boolean" } }
             ] })) },
+            "/api/v1/ledger": { "get": {
+                "summary": "台账导出：登记日期在期间内、本人有权查看的事项（可限一个单位及其下级），按登记先后；列为 编号、来源、登记日期、姓名、事项、类别、责任单位、状态、期限、办结日期、满意度。姓名默认脱敏；names=true 须为可查看个人信息的角色，每读一个姓名记入个人信息查看记录（事由“导出台账”），检举控告事项对承办单位始终脱敏",
+                "parameters": [
+                    { "name": "from", "in": "query", "required": true, "schema": { "type": "string", "format": "date" }, "description": "登记日期起（北京时间，含）" },
+                    { "name": "to", "in": "query", "required": true, "schema": { "type": "string", "format": "date" }, "description": "登记日期止（含）" },
+                    { "name": "unit", "in": "query", "schema": { "type": "integer" }, "description": "责任单位编号（含下级单位）" },
+                    { "name": "format", "in": "query", "schema": { "enum": ["xlsx", "csv", "json"], "default": "xlsx" } },
+                    { "name": "names", "in": "query", "schema": { "type": "boolean", "default": false }, "description": "导出信访人姓名原文（记录查看）" }],
+                "responses": {
+                    "200": { "description": "台账（xlsx、csv 以附件下载，文件名如 台账-县住房和城乡建设局-2026-03.xlsx；csv 为带 BOM 的 UTF-8；json 为 title、columns、items）", "content": {
+                        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": { "schema": { "type": "string", "format": "binary" } },
+                        "text/csv": { "schema": { "type": "string" } },
+                        "application/json": { "schema": { "type": "object" } } } },
+                    "401": err_responses(&["401"])["401"], "403": err_responses(&["403"])["403"],
+                    "413": { "description": "超过 Excel 单表行数上限", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } } },
+                    "422": err_responses(&["422"])["422"], "503": err_responses(&["503"])["503"] } } },
             "/api/v1/access-log": { "get": op("个人信息查看记录（审计员、管理员）", "200", "记录", &["401", "403"], json!({ "parameters": [
                 { "name": "case_id", "in": "query", "schema": { "type": "integer" } },
                 { "name": "limit", "in": "query", "schema": { "type": "integer" } }

@@ -344,6 +344,7 @@ async fn every_documented_route_answers_as_documented(b: Backend) {
                 "/api/v1/search" => "?q=%E7%94%B5%E6%A2%AF&status=registered",
                 "/api/v1/stats/repeat-rate" => "?from=2026-03-01&to=2026-03-31",
                 "/api/v1/hotspots" => "?window_days=7",
+                "/api/v1/ledger" => "?from=2026-03-01&to=2026-03-31&format=json",
                 _ => "",
             };
             let body = sample_body(path, method);

@@ -1,6 +1,7 @@
 mod admin;
 mod cases;
 mod documents;
+mod ledger;
 mod public;
 mod search;
 mod text;
@@ -42,6 +43,8 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/settings/deadline-rules", get(admin::rules).put(admin::set_rules))
         .route("/api/v1/calendar/due", get(admin::calendar_due))
         .route("/api/v1/access-log", get(admin::access_log))
+        .route("/api/v1/ledger", get(ledger::api))
+        .route("/console/ledger", get(ledger::console))
         .route("/api/v1/verify", post(admin::verify))
         .route("/api/v1/cases/similar", post(text::similar_for_intake))
         .route("/api/v1/cases/:id/similar", get(text::similar_to_case))
