@@ -150,9 +150,11 @@ pub struct ApiToken {
 
 /// Statuses a case can only have reached through a follow-up (回访) or later; counting
 /// satisfaction looks only at these.
-/// The condition that marks a case under supervision; the same text is the predicate of a
-/// partial index on both backends, so keep them identical.
-pub const SUPERVISED_SQL: &str = "data LIKE '%\"supervisions\":[{%' AND due_at IS NOT NULL";
+/// The condition that marks an open case under supervision. The inner LIKE is the predicate of
+/// a partial index on both backends (keep them identical); as a subquery it makes the planner
+/// use that index instead of scanning the deadline index and reading every open case's JSON.
+pub const SUPERVISED_SQL: &str =
+    "id IN (SELECT id FROM cases WHERE data LIKE '%\"supervisions\":[{%') AND due_at IS NOT NULL";
 
 pub const FOLLOWED_UP_STATUSES: &[redress_domain::Status] = &[
     redress_domain::Status::FollowedUp,

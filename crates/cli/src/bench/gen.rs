@@ -269,6 +269,26 @@ fn history(rng: &mut StdRng, v: &Vocab, unit: OrgId, registered: DateTime<Utc>, 
         roll -= STAGES[stage];
         stage += 1;
     }
+    // As in a real office, old matters are nearly all finished: not accepted, closed or
+    // archived; only a few stay open past their deadline.
+    let age_days = (now - registered).num_days();
+    let finished_share = match age_days {
+        d if d > 90 => 0.98,
+        d if d > 60 => 0.85,
+        d if d > 30 => 0.5,
+        _ => 0.0,
+    };
+    if rng.gen_bool(finished_share) {
+        let done = [(1, STAGES[1]), (7, STAGES[7]), (8, STAGES[8])];
+        let mut r = rng.gen_range(0..done.iter().map(|d| d.1).sum::<u32>());
+        for (s, w) in done {
+            if r < w {
+                stage = s;
+                break;
+            }
+            r -= w;
+        }
+    }
     let mut out: History = vec![];
     let mut t = registered;
     let mut step = |out: &mut History, cmd: Command, who: &Actor, hours: i64| -> bool {

@@ -109,7 +109,7 @@ pub async fn run(a: PagesArgs) -> anyhow::Result<()> {
     series.push(page);
     series.push(api);
     let mut list = Series { name: "事项列表 /console/cases（clerk，在办，按期限，随机页）".into(), micros: vec![], bytes: 0 };
-    for _ in 0..a.requests / 4 {
+    for _ in 0..(a.requests / 4).max(1) {
         let p = rng.gen_range(1..=20);
         let (us, b) = get(&router, &format!("/console/cases?status=open&page={p}"), cookie).await?;
         list.micros.push(us);
