@@ -28,6 +28,16 @@ use super::{error_page, render, render_status, see_other};
 use crate::extract::{cookie, cookie_header, SESSION_COOKIE};
 use crate::AppState;
 
+/// The value of a `Result<T, Response>`, or that response returned from the handler.
+macro_rules! or_return {
+    ($e:expr) => {
+        match $e {
+            Ok(x) => x,
+            Err(r) => return r,
+        }
+    };
+}
+
 /// What every console page shows around its content.
 #[derive(Clone)]
 pub struct Layout {
@@ -173,9 +183,7 @@ pub async fn logout(State(s): State<AppState>, headers: HeaderMap, body: Bytes) 
     let f = Fields::parse(&body);
     if let Some(token) = cookie(&headers, SESSION_COOKIE) {
         if let Ok((_, session)) = s.app.session_principal(&token).await {
-            if let Err(r) = csrf_ok(&session, &f) {
-                return r;
-            }
+            or_return!(csrf_ok(&session, &f));
         }
         let _ = s.app.logout(&token).await;
     }
@@ -213,14 +221,8 @@ pub struct WorkbenchQuery {
 }
 
 pub async fn workbench(State(s): State<AppState>, headers: HeaderMap, Query(q): Query<WorkbenchQuery>) -> Response {
-    let (p, session) = match staff(&s, &headers, "/console").await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
-    let cfg = match cfg(&s).await {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
+    let (p, session) = or_return!(staff(&s, &headers, "/console").await);
+    let cfg = or_return!(cfg(&s).await);
     match s.app.workbench(&p).await {
         Ok(wb) => render(&WorkbenchPage {
             layout: Layout {
@@ -240,14 +242,8 @@ pub async fn workbench(State(s): State<AppState>, headers: HeaderMap, Query(q): 
 }
 
 pub async fn supervision(State(s): State<AppState>, headers: HeaderMap) -> Response {
-    let (p, session) = match staff(&s, &headers, "/console/supervision").await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
-    let cfg = match cfg(&s).await {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
+    let (p, session) = or_return!(staff(&s, &headers, "/console/supervision").await);
+    let cfg = or_return!(cfg(&s).await);
     match s.app.workbench(&p).await {
         Ok(wb) => render(&SupervisionPage { layout: layout(&cfg, &p, &session), wb }),
         Err(e) => app_error_page(&e),
@@ -437,14 +433,8 @@ fn page_link(f: &Filters, page: u32) -> String {
 }
 
 pub async fn cases(State(s): State<AppState>, headers: HeaderMap, Query(q): Query<ListQuery>) -> Response {
-    let (p, session) = match staff(&s, &headers, "/console/cases").await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
-    let cfg = match cfg(&s).await {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
+    let (p, session) = or_return!(staff(&s, &headers, "/console/cases").await);
+    let cfg = or_return!(cfg(&s).await);
     let mut lay = layout(&cfg, &p, &session);
     let (query, f, page) = match list_query(&q, s.app.now()) {
         Ok(x) => x,
@@ -498,18 +488,10 @@ struct BatchPage {
 /// Supervising all of a unit's selected cases is how a unit is supervised: the matters stay
 /// the subject, each with its own record.
 pub async fn route_batch(State(s): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
-    let (p, session) = match staff(&s, &headers, "/console/cases").await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
+    let (p, session) = or_return!(staff(&s, &headers, "/console/cases").await);
     let f = Fields::parse(&body);
-    if let Err(r) = csrf_ok(&session, &f) {
-        return r;
-    }
-    let cfg = match cfg(&s).await {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
+    or_return!(csrf_ok(&session, &f));
+    let cfg = or_return!(cfg(&s).await);
     let mut lay = layout(&cfg, &p, &session);
     let ids: Vec<i64> = f.all("ids").iter().filter_map(|v| v.parse().ok()).collect();
     let unit = f.get("unit").parse::<i64>().ok();
@@ -607,14 +589,8 @@ pub struct ChannelQuery {
 }
 
 pub async fn intake_form(State(s): State<AppState>, headers: HeaderMap, Query(q): Query<ChannelQuery>) -> Response {
-    let (p, session) = match staff(&s, &headers, "/console/cases/new").await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
-    let cfg = match cfg(&s).await {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
+    let (p, session) = or_return!(staff(&s, &headers, "/console/cases/new").await);
+    let cfg = or_return!(cfg(&s).await);
     if !p.has_any(&[Role::IntakeClerk, Role::Admin]) {
         return error_page(StatusCode::FORBIDDEN, "无权操作", "登记须由登记员办理", "/console");
     }
@@ -670,18 +646,10 @@ fn intake_from(f: &Fields) -> Result<Intake, AppError> {
 }
 
 pub async fn intake(State(s): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
-    let (p, session) = match staff(&s, &headers, "/console/cases/new").await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
+    let (p, session) = or_return!(staff(&s, &headers, "/console/cases/new").await);
     let f = Fields::parse(&body);
-    if let Err(r) = csrf_ok(&session, &f) {
-        return r;
-    }
-    let cfg = match cfg(&s).await {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
+    or_return!(csrf_ok(&session, &f));
+    let cfg = or_return!(cfg(&s).await);
     let result = match intake_from(&f) {
         Ok(intake) => s.app.register(Some(&p), p.actor(), intake).await,
         Err(e) => Err(e),
@@ -719,14 +687,9 @@ struct SimilarUi {
 /// Existing cases like the one being typed: the similar-case index when it is ready,
 /// otherwise a plain subject match.
 pub async fn intake_similar(State(s): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
-    let (p, session) = match staff(&s, &headers, "/console/cases/new").await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
+    let (p, session) = or_return!(staff(&s, &headers, "/console/cases/new").await);
     let f = Fields::parse(&body);
-    if let Err(r) = csrf_ok(&session, &f) {
-        return r;
-    }
+    or_return!(csrf_ok(&session, &f));
     let subject = f.get("subject").to_string();
     let content = f.get("content").to_string();
     if subject.chars().count() + content.chars().count() < 4 {
@@ -763,10 +726,7 @@ pub async fn intake_similar(State(s): State<AppState>, headers: HeaderMap, body:
 }
 
 pub async fn case_similar(State(s): State<AppState>, headers: HeaderMap, Path(id): Path<i64>) -> Response {
-    let (p, _) = match staff(&s, &headers, &format!("/console/cases/{id}")).await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
+    let (p, _) = or_return!(staff(&s, &headers, &format!("/console/cases/{id}")).await);
     let quick = tokio::time::timeout(std::time::Duration::from_millis(1500), s.app.similar_to_case(&p, CaseId(id), 5)).await;
     match quick {
         Ok(Ok(found)) => render(&SimilarFragment {
@@ -916,10 +876,7 @@ async fn case_page_response(
     flash: Option<String>,
     error: Option<String>,
 ) -> Response {
-    let cfg = match cfg(s).await {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
+    let cfg = or_return!(cfg(s).await);
     let v = match s.app.case_view(p, CaseId(id)).await {
         Ok(v) => v,
         Err(e) => return app_error_page(&e),
@@ -1081,10 +1038,7 @@ pub struct DoneQuery {
 }
 
 pub async fn case_page(State(s): State<AppState>, headers: HeaderMap, Path(id): Path<i64>, Query(q): Query<DoneQuery>) -> Response {
-    let (p, session) = match staff(&s, &headers, &format!("/console/cases/{id}")).await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
+    let (p, session) = or_return!(staff(&s, &headers, &format!("/console/cases/{id}")).await);
     let flash = q.done.as_deref().map(|d| match d {
         "register" => "登记成功。".to_string(),
         "attach" => "附件已上传。".to_string(),
@@ -1125,14 +1079,9 @@ fn command_from(f: &Fields, action: &str, s_leader_name: Option<String>) -> Resu
 }
 
 pub async fn act(State(s): State<AppState>, headers: HeaderMap, Path(id): Path<i64>, body: Bytes) -> Response {
-    let (p, session) = match staff(&s, &headers, &format!("/console/cases/{id}")).await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
+    let (p, session) = or_return!(staff(&s, &headers, &format!("/console/cases/{id}")).await);
     let f = Fields::parse(&body);
-    if let Err(r) = csrf_ok(&session, &f) {
-        return r;
-    }
+    or_return!(csrf_ok(&session, &f));
     let action = f.get("action").to_string();
     // Acting on a page older than the case: say so rather than apply to a state not seen.
     if let (Ok(seen), Ok(Some(case))) = (f.get("version").parse::<u32>(), s.app.store.get_case(CaseId(id)).await) {
@@ -1172,14 +1121,9 @@ pub async fn act(State(s): State<AppState>, headers: HeaderMap, Path(id): Path<i
 
 /// Shows the petitioner unmasked; the access is recorded before anything is shown.
 pub async fn reveal(State(s): State<AppState>, headers: HeaderMap, Path(id): Path<i64>, body: Bytes) -> Response {
-    let (p, session) = match staff(&s, &headers, &format!("/console/cases/{id}")).await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
+    let (p, session) = or_return!(staff(&s, &headers, &format!("/console/cases/{id}")).await);
     let f = Fields::parse(&body);
-    if let Err(r) = csrf_ok(&session, &f) {
-        return r;
-    }
+    or_return!(csrf_ok(&session, &f));
     match s.app.reveal_personal(&p, CaseId(id), f.get("purpose")).await {
         Ok(pet) => case_page_response(&s, &p, &session, id, Some(pet), None, None, None).await,
         Err(e @ (AppError::NotFound(_) | AppError::Forbidden(_))) => app_error_page(&e),
@@ -1258,14 +1202,8 @@ fn field_label(f: &str) -> &'static str {
 const SEARCH_PAGE: u32 = 20;
 
 pub async fn search(State(s): State<AppState>, headers: HeaderMap, Query(q): Query<ListQuery>) -> Response {
-    let (p, session) = match staff(&s, &headers, "/console/search").await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
-    let cfg = match cfg(&s).await {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
+    let (p, session) = or_return!(staff(&s, &headers, "/console/search").await);
+    let cfg = or_return!(cfg(&s).await);
     let mut lay = layout(&cfg, &p, &session);
     let mut page = SearchPage {
         layout: lay.clone(),
@@ -1380,10 +1318,7 @@ mod tests {
 
 /// Uploads an attachment from the case page (multipart: `csrf`, `file`).
 pub async fn attach(State(s): State<AppState>, headers: HeaderMap, Path(id): Path<i64>, mut mp: axum::extract::Multipart) -> Response {
-    let (p, session) = match staff(&s, &headers, &format!("/console/cases/{id}")).await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
+    let (p, session) = or_return!(staff(&s, &headers, &format!("/console/cases/{id}")).await);
     let mut f = Fields::default();
     let mut file: Option<(String, String, Vec<u8>)> = None;
     loop {
@@ -1406,9 +1341,7 @@ pub async fn attach(State(s): State<AppState>, headers: HeaderMap, Path(id): Pat
             Err(_) => return error_page(StatusCode::PAYLOAD_TOO_LARGE, "上传未成功", "附件不能超过10MB，或表单无法读取", &format!("/console/cases/{id}")),
         }
     }
-    if let Err(r) = csrf_ok(&session, &f) {
-        return r;
-    }
+    or_return!(csrf_ok(&session, &f));
     let Some((name, mime, bytes)) = file.filter(|(n, _, b)| !n.is_empty() || !b.is_empty()) else {
         return case_page_response(&s, &p, &session, id, None, None, None, Some("请选择要上传的文件".into())).await;
     };
