@@ -17,10 +17,15 @@ impl Db {
     }
 
     /// The SQLite file the URL names, if it is a SQLite URL.
-    fn sqlite_path(&self) -> Option<PathBuf> {
+    pub fn sqlite_path(&self) -> Option<PathBuf> {
         let rest = self.url.strip_prefix("sqlite://").or_else(|| self.url.strip_prefix("sqlite:"))?;
         let path = rest.split('?').next().unwrap_or_default();
         (!path.is_empty() && path != ":memory:").then(|| PathBuf::from(path))
+    }
+
+    /// The URL as given (with any password): for tools such as pg_dump.
+    pub fn url(&self) -> &str {
+        &self.url
     }
 
     /// Where a server keeps its full-text index unless told: beside a SQLite file

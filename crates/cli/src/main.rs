@@ -1,6 +1,7 @@
 //! The `redress` binary. Each subcommand group lives in its own module; this file only parses
 //! the command line, sets up logging and maps errors to exit codes.
 
+mod backup;
 mod bench;
 mod calendar;
 mod db;
@@ -55,6 +56,10 @@ enum Command {
     Export(export::ExportArgs),
     /// 校验事件哈希链和每件事项的状态
     Verify,
+    /// 在线备份（服务运行时也可）：SQLite 用在线备份接口；PostgreSQL 调用 pg_dump -Fc
+    Backup(backup::BackupArgs),
+    /// 从备份恢复到 --database 指定的数据库（已有数据时需 --force）
+    Restore(backup::RestoreArgs),
     /// 工作日历：期限计算、节假日与调休
     #[command(subcommand)]
     Calendar(calendar::CalendarCmd),
@@ -128,6 +133,8 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Case(cmd) => import::run(&db, cmd).await,
         Command::Export(args) => export::run(&db, args).await,
         Command::Verify => verify::run(&db).await,
+        Command::Backup(args) => backup::backup(&db, args).await,
+        Command::Restore(args) => backup::restore(&db, args).await,
         Command::Calendar(cmd) => calendar::run(&db, cmd).await,
         Command::Rules(cmd) => rules::run(&db, cmd).await,
         Command::Token(cmd) => tokens::run(&db, cmd).await,

@@ -108,20 +108,8 @@ impl SqliteStore {
     /// while writes go on. The copy is written beside `dest` and renamed into place, so
     /// `dest` never holds half a backup. Blocking: call from `spawn_blocking` in async code.
     pub fn backup_to(&self, dest: impl AsRef<Path>) -> Result<()> {
-        let dest = dest.as_ref();
-        let mut partial = dest.as_os_str().to_owned();
-        partial.push(".partial");
-        let partial = PathBuf::from(partial);
-        let storage = |e: std::io::Error| StoreError::Storage(format!("无法写入备份文件 {}：{e}", dest.display()));
-        if partial.exists() {
-            std::fs::remove_file(&partial).map_err(storage)?;
-        }
         let src = self.readers.open_one()?;
-        copy_database(&src, &partial)?;
-        std::fs::rename(&partial, dest).map_err(storage)?;
-        // The rename is durable only once the directory entry is.
-        let dir = dest.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
-        std::fs::File::open(dir).and_then(|d| d.sync_all()).map_err(storage)
+        backup_from(&src, dest.as_ref(), &mut |_, _| {})
     }
 
     pub fn write_stats(&self) -> WriteStats {
@@ -211,20 +199,122 @@ fn open_writer(path: &Path) -> Result<Connection> {
     Ok(conn)
 }
 
-fn copy_database(src: &Connection, dest: &Path) -> Result<()> {
+/// Pages copied per backup step (4 MiB at the default page size).
+const BACKUP_STEP_PAGES: i32 = 1024;
+
+/// Online backup of the SQLite database file at `src` (which a running server may be writing)
+/// to `dest`, without opening a store: for `redress backup`. `progress(done, total)` is
+/// called in pages after each step. Blocking.
+pub fn backup_file(src: &Path, dest: &Path, progress: &mut dyn FnMut(u64, u64)) -> Result<()> {
+    if !src.exists() {
+        return Err(StoreError::Other(format!("数据库文件 {} 不存在", src.display())));
+    }
+    let conn = reader::open_reader(src)?;
+    backup_from(&conn, dest, progress)
+}
+
+/// Copies the database behind `src` into `dest` (written as `dest.partial`, then renamed).
+fn backup_from(src: &Connection, dest: &Path, progress: &mut dyn FnMut(u64, u64)) -> Result<()> {
+    let mut partial = dest.as_os_str().to_owned();
+    partial.push(".partial");
+    let partial = PathBuf::from(partial);
+    let storage = |e: std::io::Error| StoreError::Storage(format!("无法写入备份文件 {}：{e}", dest.display()));
+    if partial.exists() {
+        std::fs::remove_file(&partial).map_err(storage)?;
+    }
+    if let Err(e) = copy_database(src, &partial, progress) {
+        let _ = std::fs::remove_file(&partial);
+        return Err(e);
+    }
+    std::fs::rename(&partial, dest).map_err(storage)?;
+    // The rename is durable only once the directory entry is.
+    let dir = dest.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    std::fs::File::open(dir).and_then(|d| d.sync_all()).map_err(storage)
+}
+
+/// Copies page by page inside one read transaction on `src`. The open read transaction pins a
+/// WAL snapshot: writers go on committing to the WAL meanwhile (they are never blocked), and
+/// their commits cannot restart the copy, so the result is the database as of the start.
+fn copy_database(src: &Connection, dest: &Path, progress: &mut dyn FnMut(u64, u64)) -> Result<()> {
     use rusqlite::backup::{Backup, StepResult};
-    let mut dst = Connection::open(dest).map_err(map_err)?;
+    src.execute_batch("BEGIN DEFERRED").map_err(map_err)?;
+    let copied = (|| {
+        // The first read starts the snapshot.
+        src.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get::<_, i64>(0)).map_err(map_err)?;
+        let mut dst = Connection::open(dest).map_err(map_err)?;
+        {
+            let backup = Backup::new(src, &mut dst).map_err(map_err)?;
+            loop {
+                let step = backup.step(BACKUP_STEP_PAGES).map_err(map_err)?;
+                let p = backup.progress();
+                let total = p.pagecount.max(0) as u64;
+                progress(total.saturating_sub(p.remaining.max(0) as u64), total);
+                match step {
+                    StepResult::Done => break,
+                    StepResult::More => {}
+                    // The destination is ours alone; the source only needs a shared lock
+                    // that WAL readers always get. Wait a little on anything else.
+                    StepResult::Busy | StepResult::Locked => std::thread::sleep(std::time::Duration::from_millis(20)),
+                    other => return Err(StoreError::Unavailable(format!("备份未完成：{other:?}"))),
+                }
+            }
+        }
+        // A single self-contained file, with nothing left in a -wal beside it.
+        dst.pragma_update(None, "journal_mode", "DELETE").map_err(map_err)?;
+        dst.close().map_err(|(_, e)| map_err(e))
+    })();
+    let _ = src.execute_batch("COMMIT");
+    copied
+}
+
+/// Restores the database file `backup` (made by [`backup_file`]) into `dest` through SQLite's
+/// backup API, so a stale `-wal` beside `dest` cannot mix with the restored pages. Refuses
+/// a `dest` that already holds tables unless `force`. Blocking; no server may be running on
+/// `dest`.
+pub fn restore_file(backup: &Path, dest: &Path, force: bool, progress: &mut dyn FnMut(u64, u64)) -> Result<()> {
+    use rusqlite::backup::{Backup, StepResult};
+    if !backup.exists() {
+        return Err(StoreError::Other(format!("备份文件 {} 不存在", backup.display())));
+    }
+    let src = Connection::open_with_flags(backup, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX).map_err(map_err)?;
+    let check: String = src.query_row("PRAGMA quick_check", [], |r| r.get(0)).map_err(map_err)?;
+    if check != "ok" {
+        return Err(StoreError::Storage(format!("备份文件 {} 已损坏：{check}", backup.display())));
+    }
+    let has_chain: i64 = src
+        .query_row("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'events'", [], |r| r.get(0))
+        .map_err(map_err)?;
+    if has_chain == 0 {
+        return Err(StoreError::Other(format!("{} 不是 redress 的 SQLite 备份（没有事件表）", backup.display())));
+    }
+    let mut dst = open_writer(dest)?;
+    let tables: i64 = dst.query_row("SELECT count(*) FROM sqlite_master WHERE type = 'table'", [], |r| r.get(0)).map_err(map_err)?;
+    if tables > 0 && !force {
+        return Err(StoreError::Other(format!(
+            "目标数据库 {} 已有数据，未恢复；确认要覆盖时加 --force（请先停止使用该数据库的服务）",
+            dest.display()
+        )));
+    }
     {
-        let backup = Backup::new(src, &mut dst).map_err(map_err)?;
-        // All pages in one step: one consistent snapshot. In WAL mode this read does not
-        // block the writer, and the writer's commits cannot restart it.
-        match backup.step(-1).map_err(map_err)? {
-            StepResult::Done => {}
-            other => return Err(StoreError::Unavailable(format!("备份未完成：{other:?}"))),
+        let restore = Backup::new(&src, &mut dst).map_err(map_err)?;
+        loop {
+            let step = restore.step(BACKUP_STEP_PAGES).map_err(map_err)?;
+            let p = restore.progress();
+            let total = p.pagecount.max(0) as u64;
+            progress(total.saturating_sub(p.remaining.max(0) as u64), total);
+            match step {
+                StepResult::Done => break,
+                StepResult::More => {}
+                StepResult::Busy | StepResult::Locked => {
+                    return Err(StoreError::Unavailable(format!("目标数据库 {} 正被使用，请先停止服务", dest.display())))
+                }
+                other => return Err(StoreError::Unavailable(format!("恢复未完成：{other:?}"))),
+            }
         }
     }
-    // A single self-contained file, with nothing left in a -wal beside it.
-    dst.pragma_update(None, "journal_mode", "DELETE").map_err(map_err)?;
+    // Back to WAL for the server, and everything checkpointed into the main file.
+    dst.pragma_update(None, "journal_mode", "WAL").map_err(map_err)?;
+    dst.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)").map_err(map_err)?;
     dst.close().map_err(|(_, e)| map_err(e))
 }
 

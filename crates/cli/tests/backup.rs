@@ -1,0 +1,168 @@
+//! Online backup under load: a real `redress serve` on a SQLite file takes concurrent case
+//! creation through the HTTP API while `redress backup` copies the database. The copy is
+//! restored with `redress restore` into a new file, `redress verify` passes on it, and it holds
+//! at least the cases committed before the backup began and at most those committed by its end.
+
+#[path = "../src/bench/http.rs"]
+mod http;
+#[path = "../src/bench/payload.rs"]
+mod payload;
+#[path = "../src/bench/server.rs"]
+mod server;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, ensure, Context};
+
+use http::{build_request, Conn};
+use server::{serve_args, Server};
+
+const BIN: &str = env!("CARGO_BIN_EXE_redress");
+const WRITERS: usize = 8;
+
+fn scratch_dir() -> PathBuf {
+    let d = std::env::temp_dir().join(format!("redress-backup-{}-{}", std::process::id(), rand::random::<u32>()));
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+/// Migrates, creates the demo county and accounts (no cases) and returns the clerk's token.
+async fn prepare(url: &str) -> anyhow::Result<String> {
+    let store = redress_app::open_and_migrate(url).await?;
+    let app = redress_app::App::new(store);
+    app.seed_demo_if_empty(0).await?;
+    let clerk = app.store.get_user_by_name("clerk").await?.context("demo clerk")?;
+    let token = app.issue_token("backup-test", Some(clerk.id), "api").await?;
+    drop(app);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    Ok(token)
+}
+
+/// Committed cases, read through a read-only connection beside the server.
+fn count_cases(path: &Path) -> anyhow::Result<i64> {
+    let conn = rusqlite::Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+    conn.busy_timeout(Duration::from_secs(5))?;
+    Ok(conn.query_row("SELECT count(*) FROM cases", [], |r| r.get(0))?)
+}
+
+fn redress(database: &str, args: &[&str]) -> anyhow::Result<Output> {
+    Ok(Command::new(BIN).arg("--database").arg(database).args(args).output()?)
+}
+
+fn describe(out: &Output) -> String {
+    format!("{}\nstdout:\n{}\nstderr:\n{}", out.status, String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
+}
+
+async fn backup_under_load(dir: &Path) -> anyhow::Result<()> {
+    let db = dir.join("live.db");
+    let url = format!("sqlite://{}", db.display());
+    let token = prepare(&url).await?;
+    let mut srv = Server::start(Path::new(BIN), &serve_args(&url), dir, &dir.join("server.log"), Duration::from_secs(120))?;
+    let addr = srv.addr;
+
+    let bodies = payload::bodies(128, 7);
+    let reqs: Arc<Vec<Vec<u8>>> =
+        Arc::new(bodies.iter().map(|b| build_request("POST", &addr.to_string(), "/api/v1/cases", Some(&token), Some(b))).collect());
+    let acked = Arc::new(AtomicUsize::new(0));
+    let stop = Arc::new(AtomicBool::new(false));
+    let bad = Arc::new(Mutex::new(None::<String>));
+    let mut tasks = vec![];
+    for w in 0..WRITERS {
+        let (reqs, acked, stop, bad) = (reqs.clone(), acked.clone(), stop.clone(), bad.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut conn = match Conn::connect(addr).await {
+                Ok(c) => c,
+                Err(e) => {
+                    *bad.lock().unwrap() = Some(format!("connect: {e}"));
+                    return;
+                }
+            };
+            let mut i = w;
+            while !stop.load(Ordering::Relaxed) {
+                match conn.send(&reqs[i % reqs.len()]).await {
+                    Ok(r) if r.status == 201 => {
+                        acked.fetch_add(1, Ordering::Relaxed);
+                    }
+                    Ok(r) => {
+                        *bad.lock().unwrap() = Some(format!("HTTP {}: {}", r.status, r.text()));
+                        return;
+                    }
+                    Err(e) => {
+                        *bad.lock().unwrap() = Some(format!("connection error: {e}"));
+                        return;
+                    }
+                }
+                i += WRITERS;
+            }
+        }));
+    }
+    let t0 = Instant::now();
+    while acked.load(Ordering::Relaxed) < 150 && t0.elapsed() < Duration::from_secs(60) && bad.lock().unwrap().is_none() {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    ensure!(acked.load(Ordering::Relaxed) >= 150, "the load did not build up: {} cases in 60 s", acked.load(Ordering::Relaxed));
+
+    // The backup runs while the writers go on.
+    let before = count_cases(&db)?;
+    let acked_before = acked.load(Ordering::Relaxed);
+    let backup = dir.join("copy.bak");
+    let out = tokio::task::spawn_blocking({
+        let (url, backup) = (url.clone(), backup.clone());
+        move || redress(&url, &["backup", "--out", backup.to_str().expect("utf-8 path")])
+    })
+    .await??;
+    let after = count_cases(&db)?;
+    let acked_during = acked.load(Ordering::Relaxed) - acked_before;
+    ensure!(out.status.success(), "redress backup failed: {}", describe(&out));
+    ensure!(String::from_utf8_lossy(&out.stdout).contains("备份完成"), "backup output: {}", describe(&out));
+
+    // Some more load after the backup, then stop.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    stop.store(true, Ordering::Relaxed);
+    for t in tasks {
+        t.await?;
+    }
+    if let Some(b) = bad.lock().unwrap().take() {
+        bail!("{b}");
+    }
+    srv.stop(Duration::from_secs(20));
+    let total = count_cases(&db)?;
+    eprintln!("{before} cases before the backup, {after} after ({acked_during} acknowledged during it), {total} at the end");
+
+    // Restore into a new file and verify it.
+    let restored = dir.join("restored.db");
+    let restored_url = format!("sqlite://{}", restored.display());
+    let out = redress(&restored_url, &["restore", backup.to_str().expect("utf-8 path")])?;
+    ensure!(out.status.success(), "redress restore failed: {}", describe(&out));
+    let out = redress(&restored_url, &["verify"])?;
+    ensure!(out.status.success(), "redress verify on the restored copy failed: {}", describe(&out));
+    let n = count_cases(&restored)?;
+    ensure!(before <= n && n <= after, "the restored copy holds {n} cases, outside [{before}, {after}]");
+    ensure!(n < total, "the load went on after the backup, yet the copy holds all {total} cases");
+
+    // A second restore onto the now non-empty file is refused without --force, and leaves it intact.
+    let out = redress(&restored_url, &["restore", backup.to_str().expect("utf-8 path")])?;
+    ensure!(!out.status.success(), "restore over a non-empty database succeeded without --force: {}", describe(&out));
+    ensure!(String::from_utf8_lossy(&out.stderr).contains("--force"), "the refusal names --force: {}", describe(&out));
+    ensure!(count_cases(&restored)? == n, "a refused restore changed the database");
+    // With --force the live database's copy replaces it.
+    let out = redress(&restored_url, &["restore", "--force", backup.to_str().expect("utf-8 path")])?;
+    ensure!(out.status.success(), "restore --force failed: {}", describe(&out));
+    let out = redress(&restored_url, &["verify"])?;
+    ensure!(out.status.success(), "verify after restore --force failed: {}", describe(&out));
+    ensure!(count_cases(&restored)? == n, "restore --force of the same backup changed the case count");
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sqlite_backup_under_load_restores_and_verifies() {
+    let dir = scratch_dir();
+    if let Err(e) = backup_under_load(&dir).await {
+        panic!("{e:#}\nserver log and files in {}", dir.display());
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
