@@ -111,14 +111,19 @@ impl<'a> Browser<'a> {
         self.send(req).await
     }
 
+    /// The portal's submission form: text fields and files under `files`.
     async fn multipart(&mut self, path: &str, fields: &[(&str, &str)], files: &[(&str, &str, &[u8])]) -> Page {
+        self.multipart_as(path, fields, "files", files).await
+    }
+
+    async fn multipart_as(&mut self, path: &str, fields: &[(&str, &str)], file_field: &str, files: &[(&str, &str, &[u8])]) -> Page {
         let boundary = "----redress-test-boundary";
         let mut body: Vec<u8> = vec![];
         for (k, v) in fields {
             body.extend(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n").as_bytes());
         }
         for (name, mime, bytes) in files {
-            body.extend(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"files\"; filename=\"{name}\"\r\nContent-Type: {mime}\r\n\r\n").as_bytes());
+            body.extend(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{file_field}\"; filename=\"{name}\"\r\nContent-Type: {mime}\r\n\r\n").as_bytes());
             body.extend(*bytes);
             body.extend(b"\r\n");
         }
@@ -135,19 +140,7 @@ impl<'a> Browser<'a> {
 
     /// Posts one file (field `file`) with the CSRF token, as the case page's upload form does.
     async fn multipart_file(&mut self, path: &str, csrf: &str, name: &str, mime: &str, bytes: &[u8]) -> Page {
-        let boundary = "----redress-test-boundary";
-        let mut body: Vec<u8> = format!("--{boundary}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{csrf}\r\n").into_bytes();
-        body.extend(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\nContent-Type: {mime}\r\n\r\n").as_bytes());
-        body.extend(bytes);
-        body.extend(format!("\r\n--{boundary}--\r\n").as_bytes());
-        let req = Request::builder()
-            .method(Method::POST)
-            .uri(path)
-            .header(header::COOKIE, self.cookie_header())
-            .header(header::CONTENT_TYPE, format!("multipart/form-data; boundary={boundary}"))
-            .body(Body::from(body))
-            .unwrap();
-        self.send(req).await
+        self.multipart_as(path, &[("csrf", csrf)], "file", &[(name, mime, bytes)]).await
     }
 
     /// Signs in through the login form; returns the workbench.
