@@ -5,6 +5,7 @@
 
 pub mod error;
 pub mod extract;
+pub mod metrics;
 pub mod open311;
 pub mod openapi;
 pub mod ratelimit;
@@ -29,6 +30,8 @@ pub struct AppState {
     pub open311_limiter: Arc<ratelimit::RateLimiter>,
     /// Send cookies with `Secure` (off only for plain-HTTP local tests).
     pub secure_cookies: bool,
+    /// Request counts and latencies for `GET /metrics`.
+    pub metrics: Arc<metrics::Metrics>,
 }
 
 impl AppState {
@@ -38,6 +41,7 @@ impl AppState {
             lookup_limiter: Arc::new(ratelimit::RateLimiter::new(30, 10)), submit_limiter: Arc::new(ratelimit::RateLimiter::new(2, 10)),
             open311_limiter: Arc::new(ratelimit::RateLimiter::new(600, 120)),
             secure_cookies: true,
+            metrics: Arc::default(),
         }
     }
 }
@@ -52,7 +56,10 @@ pub fn router(app: Arc<App>) -> Router {
 
 pub fn router_with(state: AppState) -> Router {
     routes::routes()
+        .route("/metrics", axum::routing::get(metrics::handler))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        // Outermost: request id, tracing span and metrics for every request.
+        .layer(axum::middleware::from_fn_with_state(state.clone(), metrics::track))
         .with_state(state)
 }
 

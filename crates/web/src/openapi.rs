@@ -97,6 +97,7 @@ pub fn document() -> Value {
         "paths": {
             "/health": { "get": op("存活检查", "200", "正常", &[], json!({ "security": [] })) },
             "/ready": { "get": op("就绪检查（数据库可用）", "200", "就绪", &["503"], json!({ "security": [] })) },
+            "/metrics": { "get": op("Prometheus 指标（文本格式 0.0.4）：请求数与耗时、进行中的请求、事件链头、在办与超期件数、内存", "200", "text/plain; version=0.0.4", &[], json!({ "security": [] })) },
             "/api/v1/public/lookup/{code}": { "get": op("凭查询码查询办理进度（公开，限流，不含个人信息）", "200", "状态、日期和答复", &["404", "422", "429"], json!({
                 "security": [],
                 "parameters": [
