@@ -1,7 +1,9 @@
-//! Online backup under load: a real `redress serve` on a SQLite file takes concurrent case
-//! creation through the HTTP API while `redress backup` copies the database. The copy is
-//! restored with `redress restore` into a new file, `redress verify` passes on it, and it holds
-//! at least the cases committed before the backup began and at most those committed by its end.
+//! Online backup under load: a real `redress serve` takes concurrent case creation through the
+//! HTTP API while `redress backup` copies the database (SQLite: the online backup API;
+//! PostgreSQL: pg_dump). The copy is restored with `redress restore` into a new database,
+//! `redress verify` passes on it, and it holds at least the cases committed before the backup
+//! began and at most those committed by its end. The PostgreSQL test needs a reachable server
+//! (`REDRESS_TEST_PG_URL`) and pg_dump/pg_restore; it fails, never skips, without them.
 
 #[path = "../src/bench/http.rs"]
 mod http;
@@ -42,11 +44,16 @@ async fn prepare(url: &str) -> anyhow::Result<String> {
     Ok(token)
 }
 
-/// Committed cases, read through a read-only connection beside the server.
-fn count_cases(path: &Path) -> anyhow::Result<i64> {
-    let conn = rusqlite::Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)?;
-    conn.busy_timeout(Duration::from_secs(5))?;
-    Ok(conn.query_row("SELECT count(*) FROM cases", [], |r| r.get(0))?)
+/// Committed cases, read beside the server.
+async fn count_cases(url: &str) -> anyhow::Result<i64> {
+    if let Some(path) = url.strip_prefix("sqlite://") {
+        // A read-only connection: no second writer on the live file.
+        let conn = rusqlite::Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+        conn.busy_timeout(Duration::from_secs(5))?;
+        return Ok(conn.query_row("SELECT count(*) FROM cases", [], |r| r.get(0))?);
+    }
+    let store = redress_app::open_store(url).await?;
+    Ok(store.count_cases().await?)
 }
 
 fn redress(database: &str, args: &[&str]) -> anyhow::Result<Output> {
@@ -57,11 +64,11 @@ fn describe(out: &Output) -> String {
     format!("{}\nstdout:\n{}\nstderr:\n{}", out.status, String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
 }
 
-async fn backup_under_load(dir: &Path) -> anyhow::Result<()> {
-    let db = dir.join("live.db");
-    let url = format!("sqlite://{}", db.display());
+/// Backs `url` up under load and restores it into `restored_url`, an empty or missing database.
+async fn backup_under_load(url: &str, restored_url: &str, dir: &Path) -> anyhow::Result<()> {
+    let sqlite = url.starts_with("sqlite:");
     let token = prepare(&url).await?;
-    let mut srv = Server::start(Path::new(BIN), &serve_args(&url), dir, &dir.join("server.log"), Duration::from_secs(120))?;
+    let mut srv = Server::start(Path::new(BIN), &serve_args(url), dir, &dir.join("server.log"), Duration::from_secs(120))?;
     let addr = srv.addr;
 
     let bodies = payload::bodies(128, 7);
@@ -107,15 +114,15 @@ async fn backup_under_load(dir: &Path) -> anyhow::Result<()> {
     ensure!(acked.load(Ordering::Relaxed) >= 150, "the load did not build up: {} cases in 60 s", acked.load(Ordering::Relaxed));
 
     // The backup runs while the writers go on.
-    let before = count_cases(&db)?;
+    let before = count_cases(url).await?;
     let acked_before = acked.load(Ordering::Relaxed);
     let backup = dir.join("copy.bak");
     let out = tokio::task::spawn_blocking({
-        let (url, backup) = (url.clone(), backup.clone());
+        let (url, backup) = (url.to_string(), backup.clone());
         move || redress(&url, &["backup", "--out", backup.to_str().expect("utf-8 path")])
     })
     .await??;
-    let after = count_cases(&db)?;
+    let after = count_cases(url).await?;
     let acked_during = acked.load(Ordering::Relaxed) - acked_before;
     ensure!(out.status.success(), "redress backup failed: {}", describe(&out));
     ensure!(String::from_utf8_lossy(&out.stdout).contains("备份完成"), "backup output: {}", describe(&out));
@@ -130,38 +137,65 @@ async fn backup_under_load(dir: &Path) -> anyhow::Result<()> {
         bail!("{b}");
     }
     srv.stop(Duration::from_secs(20));
-    let total = count_cases(&db)?;
+    let total = count_cases(url).await?;
     eprintln!("{before} cases before the backup, {after} after ({acked_during} acknowledged during it), {total} at the end");
 
-    // Restore into a new file and verify it.
-    let restored = dir.join("restored.db");
-    let restored_url = format!("sqlite://{}", restored.display());
-    let out = redress(&restored_url, &["restore", backup.to_str().expect("utf-8 path")])?;
+    // Restore into a new database and verify it.
+    let backup_arg = backup.to_str().expect("utf-8 path");
+    // PostgreSQL: restoring writes into an existing database, so it always asks for --force.
+    let first: &[&str] = if sqlite { &["restore", backup_arg] } else { &["restore", "--force", backup_arg] };
+    let out = redress(restored_url, first)?;
     ensure!(out.status.success(), "redress restore failed: {}", describe(&out));
-    let out = redress(&restored_url, &["verify"])?;
+    let out = redress(restored_url, &["verify"])?;
     ensure!(out.status.success(), "redress verify on the restored copy failed: {}", describe(&out));
-    let n = count_cases(&restored)?;
+    let n = count_cases(restored_url).await?;
     ensure!(before <= n && n <= after, "the restored copy holds {n} cases, outside [{before}, {after}]");
     ensure!(n < total, "the load went on after the backup, yet the copy holds all {total} cases");
 
-    // A second restore onto the now non-empty file is refused without --force, and leaves it intact.
-    let out = redress(&restored_url, &["restore", backup.to_str().expect("utf-8 path")])?;
+    // A second restore onto the now non-empty database is refused without --force and leaves it intact.
+    let out = redress(restored_url, &["restore", backup_arg])?;
     ensure!(!out.status.success(), "restore over a non-empty database succeeded without --force: {}", describe(&out));
     ensure!(String::from_utf8_lossy(&out.stderr).contains("--force"), "the refusal names --force: {}", describe(&out));
-    ensure!(count_cases(&restored)? == n, "a refused restore changed the database");
-    // With --force the live database's copy replaces it.
-    let out = redress(&restored_url, &["restore", "--force", backup.to_str().expect("utf-8 path")])?;
-    ensure!(out.status.success(), "restore --force failed: {}", describe(&out));
-    let out = redress(&restored_url, &["verify"])?;
-    ensure!(out.status.success(), "verify after restore --force failed: {}", describe(&out));
-    ensure!(count_cases(&restored)? == n, "restore --force of the same backup changed the case count");
+    ensure!(count_cases(restored_url).await? == n, "a refused restore changed the database");
+    if sqlite {
+        // With --force the backup replaces the file's content.
+        let out = redress(restored_url, &["restore", "--force", backup_arg])?;
+        ensure!(out.status.success(), "restore --force failed: {}", describe(&out));
+        let out = redress(restored_url, &["verify"])?;
+        ensure!(out.status.success(), "verify after restore --force failed: {}", describe(&out));
+        ensure!(count_cases(restored_url).await? == n, "restore --force of the same backup changed the case count");
+    }
     Ok(())
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn sqlite_backup_under_load_restores_and_verifies() {
     let dir = scratch_dir();
-    if let Err(e) = backup_under_load(&dir).await {
+    let url = format!("sqlite://{}", dir.join("live.db").display());
+    let restored = format!("sqlite://{}", dir.join("restored.db").display());
+    if let Err(e) = backup_under_load(&url, &restored, &dir).await {
+        panic!("{e:#}\nserver log and files in {}", dir.display());
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+fn pg_admin_url() -> String {
+    std::env::var("REDRESS_TEST_PG_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn postgres_backup_under_load_restores_and_verifies() {
+    use redress_store_postgres::testing;
+    let admin = pg_admin_url();
+    let _ = testing::cleanup_stale_test_databases(&admin, 3600).await;
+    let unreachable = |e: &dyn std::fmt::Display| -> ! { panic!("PostgreSQL is not reachable at {admin} ({e}); start it or set REDRESS_TEST_PG_URL") };
+    let (url, name) = testing::create_test_database(&admin).await.unwrap_or_else(|e| unreachable(&e));
+    let (restored, restored_name) = testing::create_test_database(&admin).await.unwrap_or_else(|e| unreachable(&e));
+    let dir = scratch_dir();
+    let result = backup_under_load(&url, &restored, &dir).await;
+    let _ = testing::drop_database(&admin, &name).await;
+    let _ = testing::drop_database(&admin, &restored_name).await;
+    if let Err(e) = result {
         panic!("{e:#}\nserver log and files in {}", dir.display());
     }
     let _ = std::fs::remove_dir_all(&dir);
