@@ -278,6 +278,22 @@ impl Store for PgStore {
         "postgres"
     }
 
+    fn runtime_stats(&self) -> Vec<redress_store::StoreStat> {
+        use std::sync::atomic::Ordering::Relaxed;
+        let pool = self.pool.status();
+        let queued = self.writer.max_capacity().saturating_sub(self.writer.capacity());
+        let stat = |name, help, counter, value: f64| redress_store::StoreStat { name, help, counter, value };
+        vec![
+            stat("pool_connections", "Connections open in the pool.", false, pool.size as f64),
+            stat("pool_max_connections", "Largest size of the pool.", false, pool.max_size as f64),
+            stat("pool_idle_connections", "Open connections not in use.", false, pool.available as f64),
+            stat("pool_waiting", "Tasks waiting for a connection.", false, pool.waiting as f64),
+            stat("write_queue_depth", "Write requests waiting for the group-commit writer.", false, queued as f64),
+            stat("write_batches_total", "Transactions committed by the group-commit writer.", true, self.stats.batches.load(Relaxed) as f64),
+            stat("write_requests_total", "Write requests received by the group-commit writer.", true, self.stats.requests.load(Relaxed) as f64),
+        ]
+    }
+
     async fn migrate(&self) -> Result<()> {
         let mut client = self.client().await?;
         migrate::migrate(&mut client).await

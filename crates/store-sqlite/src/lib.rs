@@ -324,6 +324,16 @@ impl Store for SqliteStore {
         "sqlite"
     }
 
+    fn runtime_stats(&self) -> Vec<redress_store::StoreStat> {
+        let w = self.write_stats();
+        let stat = |name, help, counter, value: u64| redress_store::StoreStat { name, help, counter, value: value as f64 };
+        vec![
+            stat("write_queue_depth", "Write requests waiting for the group-commit writer.", false, w.queued),
+            stat("write_batches_total", "Transactions committed by the group-commit writer.", true, w.batches),
+            stat("write_requests_total", "Write requests received by the group-commit writer.", true, w.requests),
+        ]
+    }
+
     async fn migrate(&self) -> Result<()> {
         self.writer.call(migrate::apply).await
     }

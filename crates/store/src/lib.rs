@@ -43,6 +43,12 @@ pub trait Store: Send + Sync + 'static {
     /// "sqlite" or "postgres".
     fn backend(&self) -> &'static str;
 
+    /// The store's connection pool and write queue right now, for `GET /metrics`. Empty unless
+    /// the backend has something to report.
+    fn runtime_stats(&self) -> Vec<StoreStat> {
+        Vec::new()
+    }
+
     /// Creates or upgrades the schema. Idempotent.
     async fn migrate(&self) -> Result<()>;
 
@@ -120,4 +126,15 @@ pub trait Store: Send + Sync + 'static {
     /// Takes or renews the lease on a named job for `ttl_secs`; true if `holder` has it.
     /// A lease that lapsed (holder died) can be taken by anyone.
     async fn try_lease(&self, job: &str, holder: &str, now: DateTime<Utc>, ttl_secs: i64) -> Result<bool>;
+}
+
+/// One gauge or counter of a store's runtime state (see [`Store::runtime_stats`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoreStat {
+    /// Metric name without the `redress_store_` prefix, e.g. `write_queue_depth`.
+    pub name: &'static str,
+    pub help: &'static str,
+    /// A counter (only grows) rather than a gauge.
+    pub counter: bool,
+    pub value: f64,
 }

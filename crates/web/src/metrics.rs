@@ -188,6 +188,11 @@ pub async fn handler(State(s): State<AppState>) -> Response {
     header_lines(&mut out, "redress_store_info", "gauge", "The storage backend of this instance (always 1).");
     let _ = writeln!(out, "redress_store_info{{backend=\"{}\"}} 1", escape(s.app.store.backend()));
     header_lines(&mut out, "redress_store_up", "gauge", "1 if the database answered this scrape, else 0.");
+    for st in s.app.store.runtime_stats() {
+        let name = format!("redress_store_{}", st.name);
+        header_lines(&mut out, &name, if st.counter { "counter" } else { "gauge" }, st.help);
+        let _ = writeln!(out, "{name} {}", st.value);
+    }
     let head = s.app.store.chain_head().await;
     let _ = writeln!(out, "redress_store_up {}", u8::from(head.is_ok()));
     if let Ok((seq, _)) = head {

@@ -152,6 +152,12 @@ async fn metrics_count_requests_by_route_and_status(b: Backend) {
     assert!(value(&s1, "redress_http_requests_in_flight", &[]).unwrap() >= 1.0);
     assert_eq!(value(&s1, "redress_store_info", &[("backend", h.app.store.backend())]), Some(1.0));
     assert_eq!(value(&s1, "redress_store_up", &[]), Some(1.0));
+    assert_eq!(value(&s1, "redress_store_write_queue_depth", &[]), Some(0.0), "nothing queued between requests");
+    assert!(value(&s1, "redress_store_write_requests_total", &[]).unwrap() >= 1.0, "the registration went through the writer");
+    if matches!(b, Backend::Postgres) {
+        assert!(value(&s1, "redress_store_pool_connections", &[]).unwrap() >= 1.0);
+        assert!(value(&s1, "redress_store_pool_max_connections", &[]).unwrap() >= 2.0);
+    }
     let head = h.app.store.chain_head().await.unwrap().0 as f64;
     assert_eq!(value(&s1, "redress_event_log_head_seq", &[]), Some(head));
     assert_eq!(value(&s1, "redress_cases_open", &[]), Some(1.0), "the one registered case is open");
