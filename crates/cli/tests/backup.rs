@@ -67,7 +67,7 @@ fn describe(out: &Output) -> String {
 /// Backs `url` up under load and restores it into `restored_url`, an empty or missing database.
 async fn backup_under_load(url: &str, restored_url: &str, dir: &Path) -> anyhow::Result<()> {
     let sqlite = url.starts_with("sqlite:");
-    let token = prepare(&url).await?;
+    let token = prepare(url).await?;
     let mut srv = Server::start(Path::new(BIN), &serve_args(url), dir, &dir.join("server.log"), Duration::from_secs(120))?;
     let addr = srv.addr;
 
