@@ -5,7 +5,8 @@
 //! of the phone they gave (an anonymous case has no phone: the code alone). Nothing here
 //! returns personal data.
 
-use std::sync::Mutex;
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -67,10 +68,12 @@ pub const SATISFIED_RATE_DEFINITION: &str = "满意率 = 回访评价为“满�
 const SCHEDULE_KEY: &str = "reception_schedule";
 /// Open statistics are recomputed at most this often.
 const STATS_TTL: Duration = Duration::from_secs(300);
+/// How long the first visitor waits for the first figures before the page shows none yet.
+const STATS_WAIT: Duration = Duration::from_secs(2);
 
-/// Cached open statistics.
+/// Cached open statistics, and whether a refresh is running.
 #[derive(Default)]
-pub struct StatsCache(Mutex<Option<(Instant, PublicStats)>>);
+pub struct StatsCache(Mutex<Option<(Instant, PublicStats)>>, std::sync::atomic::AtomicBool);
 
 fn percent(num: i64, den: i64) -> Option<f64> {
     (den > 0).then(|| (num as f64 * 1000.0 / den as f64).round() / 10.0)
@@ -221,13 +224,34 @@ impl App {
         Ok(())
     }
 
-    /// Open statistics, recomputed at most every five minutes.
-    pub async fn public_stats(&self) -> AppResult<PublicStats> {
-        if let Some((at, s)) = self.stats_cache.0.lock().expect("stats cache").as_ref() {
+    /// Open statistics, recomputed at most every five minutes and never while a visitor waits
+    /// longer than [`STATS_WAIT`]: the counts run in the background (on a large PostgreSQL
+    /// database they read every finished case), and meanwhile the last figures are served, or
+    /// none (`as_of` empty) before the first are ready.
+    pub async fn public_stats(self: &Arc<Self>) -> AppResult<PublicStats> {
+        let cached = self.stats_cache.0.lock().expect("stats cache").clone();
+        if let Some((at, s)) = &cached {
             if at.elapsed() < STATS_TTL {
                 return Ok(s.clone());
             }
         }
+        if !self.stats_cache.1.swap(true, Ordering::AcqRel) {
+            let app = self.clone();
+            let job = tokio::spawn(async move {
+                let result = app.compute_public_stats().await;
+                app.stats_cache.1.store(false, Ordering::Release);
+                result
+            });
+            if cached.is_none() {
+                if let Ok(Ok(done)) = tokio::time::timeout(STATS_WAIT, job).await {
+                    return done;
+                }
+            }
+        }
+        Ok(cached.map(|(_, s)| s).unwrap_or_default())
+    }
+
+    async fn compute_public_stats(&self) -> AppResult<PublicStats> {
         let by_status = self.store.count_by_status().await?;
         let by_satisfaction = self.store.count_by_satisfaction().await?;
         let stats = stats_from(&by_status, &by_satisfaction, self.now());

@@ -10,6 +10,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../migrations/0001_init.sql")),
     (2, include_str!("../migrations/0002_supervised.sql")),
     (3, include_str!("../migrations/0003_unit_status.sql")),
+    (4, include_str!("../migrations/0004_satisfaction.sql")),
 ];
 
 /// Applies the migrations not yet recorded. Runs inside the writer's transaction, so a
