@@ -112,10 +112,12 @@ impl App {
                 (wb.inbox, wb.inbox_total) = self.list_cases(p, q(&[Status::Registered], LIST_LEN)).await?;
                 (wb.mine, wb.mine_total) = self.list_cases(p, q(&[Status::Accepted, Status::Replied], LIST_LEN)).await?;
             } else {
-                // Leaders and supervisors: what is overdue.
+                // Leaders and supervisors: what is overdue; the totals are the counts above.
                 wb.inbox_label = "已超期".into();
-                (wb.inbox, wb.inbox_total) = self.list_cases(p, CaseQuery { due_before: Some(now), ..q(OPEN, LIST_LEN) }).await?;
-                (wb.mine, wb.mine_total) = self.list_cases(p, q(OPEN, LIST_LEN)).await?;
+                wb.inbox = self.list_cases(p, CaseQuery { due_before: Some(now), skip_total: true, ..q(OPEN, LIST_LEN) }).await?.0;
+                wb.inbox_total = wb.counts.overdue;
+                wb.mine = self.list_cases(p, CaseQuery { skip_total: true, ..q(OPEN, LIST_LEN) }).await?.0;
+                wb.mine_total = wb.counts.open;
             }
             if p.has_any(&[Role::Leader, Role::Admin]) {
                 (wb.approvals, wb.approvals_total) = self.list_cases(p, q(&[Status::UnderReview, Status::UnderRecheck], LIST_LEN)).await?;

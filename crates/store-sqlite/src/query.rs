@@ -130,10 +130,11 @@ pub(crate) fn list(conn: &Connection, q: &CaseQuery) -> Result<CasePage> {
         .into_iter()
         .map(|id| get(&tx, CaseId(id))?.ok_or_else(|| StoreError::Other(format!("事项 {id} 读取失败"))))
         .collect::<Result<Vec<_>>>()?;
-    let total = tx
-        .prepare_cached(&count_sql)
-        .and_then(|mut s| s.query_row(params_from_iter(&f.args), |r| r.get(0)))
-        .map_err(map_err)?;
+    let total = if q.skip_total {
+        items.len() as i64
+    } else {
+        tx.prepare_cached(&count_sql).and_then(|mut s| s.query_row(params_from_iter(&f.args), |r| r.get(0))).map_err(map_err)?
+    };
     tx.finish().map_err(map_err)?;
     Ok(CasePage { items, total })
 }

@@ -48,6 +48,7 @@ macro_rules! conformance_tests {
             cases_in_range_and_max_case_id,
             counts_by_status_and_satisfaction,
             list_cases_supervised_finds_open_cases_under_supervision,
+            list_cases_skip_total_returns_the_page_without_counting,
             list_cases_visible_to_uses_case_orgs,
             list_cases_filters_status_unit_channel_demo,
             list_cases_category_matches_code_and_subcodes,
@@ -1076,4 +1077,16 @@ pub async fn list_cases_supervised_finds_open_cases_under_supervision(store: Arc
     let current = store.get_case(watched.id).await.expect("get").expect("case");
     store.append(append_write(&current, &[Command::Withdraw { reason: "信访人撤回".into() }], t(3, 9, 0))).await.expect("withdraw");
     assert!(list_ids(&*store, q).await.is_empty());
+}
+
+/// With `skip_total` the page is the same and the total is only the page's length.
+pub async fn list_cases_skip_total_returns_the_page_without_counting(store: Arc<dyn Store>) {
+    for n in 1..=5 {
+        create(store.as_ref(), n).await;
+    }
+    let counted = store.list_cases(&CaseQuery { limit: 2, ..Default::default() }).await.expect("list");
+    let skipped = store.list_cases(&CaseQuery { limit: 2, skip_total: true, ..Default::default() }).await.expect("list");
+    assert_eq!(counted.total, 5);
+    assert_eq!(skipped.total, 2);
+    assert_eq!(counted.items.iter().map(|c| c.id).collect::<Vec<_>>(), skipped.items.iter().map(|c| c.id).collect::<Vec<_>>());
 }

@@ -103,6 +103,9 @@ pub struct CaseQuery {
     pub demo: Option<bool>,
     /// Only open cases under supervision (督办): few, found through a partial index.
     pub supervised: bool,
+    /// Skip counting all matches (`CasePage::total` is then the page's length), when the caller
+    /// knows the total already.
+    pub skip_total: bool,
     pub sort: CaseSort,
     pub limit: u32,
     pub offset: u32,

@@ -83,6 +83,7 @@ pub fn to_query(p: &ListParams, now: chrono::DateTime<chrono::Utc>) -> ApiResult
         text: p.q.clone().filter(|s| !s.trim().is_empty()),
         demo: p.demo,
         supervised: p.supervised.unwrap_or(false),
+        skip_total: false,
         sort,
         limit,
         offset: p.offset.unwrap_or(0),
