@@ -221,7 +221,8 @@ impl App {
         if l.done {
             return Ok(None);
         }
-        let (cases, _) = self.store_cases(p, self.ledger_query(l, PAGE)).await?;
+        // The total was counted once at the start; pages skip the count.
+        let (cases, _) = self.store_cases(p, CaseQuery { skip_total: true, ..self.ledger_query(l, PAGE) }).await?;
         if (cases.len() as u32) < PAGE {
             l.done = true;
         }
