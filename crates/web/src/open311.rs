@@ -122,21 +122,8 @@ impl Node {
     }
 }
 
-/// Escapes XML text and drops characters XML 1.0 cannot carry (most control characters).
-pub fn escape_into(s: &str, out: &mut String) {
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            '\t' | '\n' | '\r' => out.push(c),
-            c if (c as u32) < 0x20 || c == '\u{FFFE}' || c == '\u{FFFF}' => {}
-            c => out.push(c),
-        }
-    }
-}
+/// Escapes XML text and drops characters XML 1.0 cannot carry (the documents' escaping).
+pub use redress_app::documents::docx::xml_escape_into as escape_into;
 
 fn respond(status: StatusCode, fmt: Fmt, root: &str, body: Node) -> Response {
     let (ctype, text) = match fmt {

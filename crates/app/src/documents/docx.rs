@@ -8,6 +8,12 @@ use super::{zip, Block, Document};
 /// other than tab and line breaks, which the callers turn into elements).
 pub fn xml_escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
+    xml_escape_into(s, &mut out);
+    out
+}
+
+/// [`xml_escape`], appending to `out`.
+pub fn xml_escape_into(s: &str, out: &mut String) {
     for c in s.chars() {
         match c {
             '&' => out.push_str("&amp;"),
@@ -20,7 +26,6 @@ pub fn xml_escape(s: &str) -> String {
             c => out.push(c),
         }
     }
-    out
 }
 
 const W: &str = "http://schemas.openxmlformats.org/wordprocessingml/2006/main";

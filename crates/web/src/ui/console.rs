@@ -302,22 +302,6 @@ fn town_options(cfg: &Config) -> Options {
     v.into_iter().map(|(id, n)| (id.to_string(), n)).collect()
 }
 
-/// Towns and the villages/communities under them, "镇/村".
-fn place_options(cfg: &Config) -> Options {
-    let mut v: Vec<(i64, String)> = vec![];
-    for o in cfg.tree.all() {
-        match o.kind {
-            OrgKind::Town => v.push((o.id.0, o.name.clone())),
-            OrgKind::Village | OrgKind::Community => {
-                let town = o.parent.and_then(|p| cfg.tree.get(p)).map(|t| t.name.clone()).unwrap_or_default();
-                v.push((o.id.0, format!("{town}/{}", o.name)));
-            }
-            _ => {}
-        }
-    }
-    v.sort_by(|a, b| a.1.cmp(&b.1));
-    v.into_iter().map(|(id, n)| (id.to_string(), n)).collect()
-}
 
 fn category_options(cfg: &Config) -> Options {
     let mut v = vec![];
@@ -580,7 +564,7 @@ async fn intake_page(s: &AppState, cfg: &Config, lay: Layout, values: HashMap<St
         channel_options: enum_options(Channel::ALL, Channel::key, Channel::label_zh),
         matter_type_options: enum_options(MatterType::ALL, MatterType::key, MatterType::label_zh),
         category_options: category_options(cfg),
-        place_options: place_options(cfg),
+        place_options: forms::place_options(cfg),
         leader_options: leaders.iter().filter(|u| u.roles.contains(&Role::Leader) && !u.disabled).map(|u| (u.id.0.to_string(), u.display_name.clone())).collect(),
     }
 }
@@ -686,6 +670,12 @@ struct SimilarUi {
     reason: Option<String>,
 }
 
+impl From<redress_app::similar::SimilarView> for SimilarUi {
+    fn from(v: redress_app::similar::SimilarView) -> Self {
+        SimilarUi { id: v.case.id.0, number: v.case.number, subject: v.case.subject, status_label: v.case.status_label, reason: Some(v.reasons.join("，")) }
+    }
+}
+
 /// Existing cases like the one being typed: the similar-case index when it is ready,
 /// otherwise a plain subject match.
 pub async fn intake_similar(State(s): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
@@ -711,7 +701,7 @@ pub async fn intake_similar(State(s): State<AppState>, headers: HeaderMap, body:
             note: None,
             items: found
                 .into_iter()
-                .map(|v| SimilarUi { id: v.case.id.0, number: v.case.number, subject: v.case.subject, status_label: v.case.status_label, reason: Some(v.reasons.join("，")) })
+                .map(SimilarUi::from)
                 .collect(),
             categories,
             units,
@@ -735,7 +725,7 @@ pub async fn case_similar(State(s): State<AppState>, headers: HeaderMap, Path(id
             note: None,
             items: found
                 .into_iter()
-                .map(|v| SimilarUi { id: v.case.id.0, number: v.case.number, subject: v.case.subject, status_label: v.case.status_label, reason: Some(v.reasons.join("，")) })
+                .map(SimilarUi::from)
                 .collect(),
             categories: vec![],
             units: vec![],

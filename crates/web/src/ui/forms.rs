@@ -156,3 +156,20 @@ pub type Options = Vec<(String, String)>;
 pub fn enum_options<T: Copy>(all: &[T], key: impl Fn(T) -> &'static str, label: impl Fn(T) -> &'static str) -> Options {
     all.iter().map(|v| (key(*v).to_string(), label(*v).to_string())).collect()
 }
+
+/// Towns and the villages/communities under them, "镇/村".
+pub fn place_options(cfg: &redress_app::config::Config) -> Options {
+    let mut v: Vec<(i64, String)> = vec![];
+    for o in cfg.tree.all() {
+        match o.kind {
+            redress_domain::org::OrgKind::Town => v.push((o.id.0, o.name.clone())),
+            redress_domain::org::OrgKind::Village | redress_domain::org::OrgKind::Community => {
+                let town = o.parent.and_then(|p| cfg.tree.get(p)).map(|t| t.name.clone()).unwrap_or_default();
+                v.push((o.id.0, format!("{town}/{}", o.name)));
+            }
+            _ => {}
+        }
+    }
+    v.sort_by(|a, b| a.1.cmp(&b.1));
+    v.into_iter().map(|(id, n)| (id.to_string(), n)).collect()
+}

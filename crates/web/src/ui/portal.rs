@@ -14,7 +14,6 @@ use redress_app::portal::{PublicStats, Reception, Submission, CLOSED_RATE_DEFINI
 use redress_app::views::PublicView;
 use redress_app::AppError;
 use redress_domain::case::{MatterType, Satisfaction};
-use redress_domain::org::OrgKind;
 use redress_domain::{local_date, OrgId, Status};
 use serde::Deserialize;
 
@@ -76,21 +75,7 @@ impl SubmitPage {
 }
 
 async fn places(s: &AppState) -> Options {
-    let Ok(cfg) = s.app.cfg().await else { return vec![] };
-    let mut v: Vec<(String, String)> = cfg
-        .tree
-        .all()
-        .filter(|o| matches!(o.kind, OrgKind::Town | OrgKind::Village | OrgKind::Community))
-        .map(|o| {
-            let label = match (o.kind, o.parent.and_then(|p| cfg.tree.get(p))) {
-                (OrgKind::Town, _) | (_, None) => o.name.clone(),
-                (_, Some(t)) => format!("{}/{}", t.name, o.name),
-            };
-            (o.id.0.to_string(), label)
-        })
-        .collect();
-    v.sort_by(|a, b| a.1.cmp(&b.1));
-    v
+    s.app.cfg().await.map(|cfg| forms::place_options(&cfg)).unwrap_or_default()
 }
 
 fn submit_page(csrf: String, places: Options, values: HashMap<String, String>, errors: HashMap<String, String>, error: Option<String>) -> SubmitPage {
