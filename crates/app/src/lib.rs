@@ -12,6 +12,7 @@ pub mod documents;
 pub mod error;
 pub mod import;
 pub mod ledger;
+pub mod memory;
 pub mod open311;
 pub mod permissions;
 pub mod portal;

@@ -16,9 +16,14 @@ use crate::App;
 pub const MIN_TRAINING_CASES: usize = 50;
 /// Classes with fewer examples are left out of training.
 const MIN_PER_CLASS: usize = 3;
-/// Training reads at most this many of the most recent handled cases: the classifier on
-/// 6,000 texts peaks near 270 MB, so this bounds the memory a retraining takes.
-const MAX_TRAINING_CASES: usize = 10_000;
+/// Training reads at most this many of the most recent handled cases, and
+/// [`ROUTING_TEXT_CHARS`] of each: together they bound the memory and time a retraining
+/// takes inside a serving process (measured in bench/RESULTS.md, "Memory of the server").
+const MAX_TRAINING_CASES: usize = 8_000;
+/// Characters of a matter (subject, then content) the routing models read, in training and in
+/// prediction alike. The subject and the opening sentences name the matter and the place; the
+/// rest of a long letter adds features (memory) more than it adds accuracy.
+pub const ROUTING_TEXT_CHARS: usize = 300;
 
 #[derive(Default)]
 pub struct Routing {
@@ -74,7 +79,11 @@ pub struct SuggestionStats {
 }
 
 fn text_of(subject: &str, content: &str) -> String {
-    format!("{subject}\n{content}")
+    let mut t = String::with_capacity(subject.len() + 1 + content.len().min(ROUTING_TEXT_CHARS * 3));
+    t.push_str(subject);
+    t.push('\n');
+    t.extend(content.chars().take(ROUTING_TEXT_CHARS.saturating_sub(subject.chars().count())));
+    t
 }
 
 /// A case whose unit is known to be right: the unit signed for it and went on handling it.
@@ -101,7 +110,8 @@ fn train(examples: Vec<(String, String)>) -> Option<Model> {
     if examples.len() < MIN_TRAINING_CASES || classes.len() < 2 {
         return None;
     }
-    let opts = TrainOptions { calibration_folds: if examples.len() >= 200 { 3 } else { 0 }, ..TrainOptions::default() };
+    // One thread: the serving process keeps the other core for requests.
+    let opts = TrainOptions { calibration_folds: if examples.len() >= 200 { 3 } else { 0 }, threads: 1, ..TrainOptions::default() };
     match Model::train(&examples, InputKind::Raw, &opts) {
         Ok(m) => Some(m),
         Err(e) => {
@@ -123,8 +133,12 @@ impl App {
             category_examples: cats.len(),
             category_classes: cats.iter().map(|(_, l)| l).collect::<std::collections::HashSet<_>>().len(),
         };
-        let (unit_model, cat_model) = tokio::task::spawn_blocking(move || (train(units), train(cats)))
-            .await
+        let (unit_model, cat_model) = tokio::task::spawn_blocking(move || {
+            let models = (train(units), train(cats));
+            crate::memory::release_free_heap();
+            models
+        })
+        .await
             .map_err(|e| AppError::invalid("model", format!("训练中断：{e}")))?;
         if unit_model.is_none() {
             summary.unit_classes = 0;

@@ -104,12 +104,16 @@ pub struct Options {
     pub context_days: u32,
     /// LSH buckets larger than this (a band shared by very many texts) are skipped.
     pub max_bucket: usize,
+    /// At most this many cases at the same place are compared, those nearest in time (where a
+    /// place has more than this many cases within the days, as a town-level place of a large
+    /// county may): bounds the work of a lookup and of clustering a new case.
+    pub max_context: usize,
     pub rule: ClusterRule,
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Options { weights: Weights::default(), min_score: 0.3, context_days: 90, max_bucket: 20_000, rule: ClusterRule::default() }
+        Options { weights: Weights::default(), min_score: 0.3, context_days: 90, max_bucket: 20_000, max_context: 3000, rule: ClusterRule::default() }
     }
 }
 
@@ -225,6 +229,40 @@ impl Postings {
 
 const NONE: u32 = u32::MAX;
 
+/// Where clustering puts what it finds: the index's own union-find (a case inserted live) or a
+/// clustering thread's [`Recorder`].
+trait Join {
+    /// Already known to be one matter: no need to compare.
+    fn joined(&self, a: u32, b: u32) -> bool;
+    fn join(&mut self, a: u32, b: u32);
+}
+
+impl Join for UnionFind {
+    fn joined(&self, a: u32, b: u32) -> bool {
+        self.find(a) == self.find(b)
+    }
+    fn join(&mut self, a: u32, b: u32) {
+        self.union(a, b);
+    }
+}
+
+/// A thread's own union-find and the joins that merged two of its sets.
+struct Recorder {
+    uf: UnionFind,
+    joins: Vec<(u32, u32)>,
+}
+
+impl Join for Recorder {
+    fn joined(&self, a: u32, b: u32) -> bool {
+        self.uf.joined(a, b)
+    }
+    fn join(&mut self, a: u32, b: u32) {
+        if self.uf.union(a, b) {
+            self.joins.push((a, b));
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Source {
     Lsh,
@@ -330,12 +368,9 @@ impl SimilarIndex {
         }
         self.uf.push();
         if self.live {
-            let q = self.query_of(slot);
-            let mut pairs = vec![];
-            self.same_matter_candidates(&q, slot, &mut pairs);
-            for (a, b) in pairs {
-                self.uf.union(a, b);
-            }
+            let mut uf = std::mem::take(&mut self.uf);
+            self.same_matter_candidates(&self.query_of(slot), slot, &mut uf);
+            self.uf = uf;
         }
         for l in &e.links {
             self.link(e.case_id, *l);
@@ -409,17 +444,19 @@ impl SimilarIndex {
         let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).clamp(1, 16);
         let chunk = n.div_ceil(threads).max(1);
         let this = &*self;
+        // Each thread keeps its own union-find: a candidate already in the slot's set needs no
+        // comparison, and only the joins that merged two sets are handed back (fewer than n per
+        // thread, however many pairs are alike).
         let pairs: Vec<(u32, u32)> = std::thread::scope(|s| {
             let handles: Vec<_> = (0..n)
                 .step_by(chunk)
                 .map(|start| {
                     s.spawn(move || {
-                        let mut out = vec![];
+                        let mut local = Recorder { uf: UnionFind::with_len(n), joins: vec![] };
                         for slot in start..(start + chunk).min(n) {
-                            let q = this.query_of(slot as u32);
-                            this.same_matter_candidates(&q, slot as u32, &mut out);
+                            this.same_matter_candidates(&this.query_of(slot as u32), slot as u32, &mut local);
                         }
-                        out
+                        local.joins
                     })
                 })
                 .collect();
@@ -501,12 +538,13 @@ impl SimilarIndex {
         }
     }
 
-    /// Pairs (slot, earlier slot) the rule calls the same matter. Text alone must reach
-    /// [`ClusterRule::near_duplicate`] (0.5), so an LSH candidate must share at least two bands
-    /// (97.6% of pairs at J = 0.5 do, more above; a chance collision of a 16-bit key almost never
-    /// repeats), which spares most signature comparisons; cases at the same place within the
-    /// rule's days and unindexed cases are all compared.
-    fn same_matter_candidates(&self, q: &Query, slot: u32, out: &mut Vec<(u32, u32)>) {
+    /// Joins `slot` with each earlier slot the rule calls the same matter, skipping candidates
+    /// `sets` already has in its set. Text alone must reach [`ClusterRule::near_duplicate`]
+    /// (0.5), so an LSH candidate must share at least two bands (97.6% of pairs at J = 0.5 do,
+    /// more above; a chance collision of a 16-bit key almost never repeats), which spares most
+    /// signature comparisons; cases at the same place within the rule's days (at most
+    /// [`Options::max_context`], nearest in time) and unindexed cases are all compared.
+    fn same_matter_candidates(&self, q: &Query, slot: u32, sets: &mut impl Join) {
         if self.flags[slot as usize] & EMPTY != 0 {
             return;
         }
@@ -527,14 +565,14 @@ impl SimilarIndex {
         cands.sort_unstable();
         cands.dedup();
         for c in cands {
-            if self.flags[c as usize] & EMPTY != 0 {
+            if self.flags[c as usize] & EMPTY != 0 || sets.joined(slot, c) {
                 continue;
             }
             let text = q.signature.similarity(&self.sigs[c as usize]);
             let same_place = q.place.is_some_and(|p| p == self.place[c as usize]);
             let apart = (q.day - self.day[c as usize]).unsigned_abs();
             if rule.same_matter(text, same_place, apart) {
-                out.push((slot, c));
+                sets.join(slot, c);
             }
         }
     }
@@ -565,11 +603,23 @@ impl SimilarIndex {
                     let lo = post.place_dir[i].1 as usize;
                     let hi = post.place_dir.get(i + 1).map_or(post.place_slots.len(), |(_, o)| *o as usize);
                     let at = &post.place_slots[lo..hi];
+                    let day = |i: usize| self.day[at[i] as usize];
                     let first = at.partition_point(|&s| self.day[s as usize] < q.day.saturating_sub(context_days as i32));
-                    for &s in &at[first..] {
-                        if self.day[s as usize] > q.day.saturating_add(context_days as i32) {
-                            break;
+                    let end = at.partition_point(|&s| self.day[s as usize] <= q.day.saturating_add(context_days as i32));
+                    // Grow [l, r) from the query's day outwards, nearest day first.
+                    let (mut l, mut r) = {
+                        let mid = at.partition_point(|&s| self.day[s as usize] < q.day).clamp(first, end);
+                        (mid, mid)
+                    };
+                    while r - l < self.opts.max_context && (l > first || r < end) {
+                        let left = r == end || (l > first && q.day - day(l - 1) <= day(r) - q.day);
+                        if left {
+                            l -= 1;
+                        } else {
+                            r += 1;
                         }
+                    }
+                    for &s in &at[l..r] {
                         f(s, Source::Context);
                     }
                 }
@@ -972,6 +1022,52 @@ mod tests {
         // The visible part only.
         let c = ix.cluster(51, |f| f.case_id != 52).unwrap();
         assert_eq!((c.size, c.cases.len()), (5, 4));
+    }
+
+    #[test]
+    fn a_crowded_place_is_compared_nearest_in_time_first_up_to_the_cap() {
+        // 400 cases at one place over 40 days, ten a day; the cap lets 50 through.
+        let entries: Vec<Entry> = (1..=400).map(|i| entry(i, &filler(i), (i as i32 - 1) / 10, Some(1), None)).collect();
+        let mut ix = SimilarIndex::new(Options { max_context: 50, ..Options::default() });
+        for e in entries {
+            ix.insert(e);
+        }
+        ix.finish_bulk();
+        let q = query("完全无关的内容", 20, Some(1), None);
+        let mut days = vec![];
+        ix.candidates_from(&q, 90, |s, from| {
+            if from == Source::Context {
+                days.push(ix.day[s as usize]);
+            }
+        });
+        assert_eq!(days.len(), 50, "{days:?}");
+        // Days 18..=22 hold the 50 nearest (ten a day), and nothing farther came in.
+        days.sort_unstable();
+        assert_eq!((days[0], days[49]), (18, 22), "{days:?}");
+        // At the edge of the span the window grows to one side only.
+        let mut edge = vec![];
+        ix.candidates_from(&query("无关", 39, Some(1), None), 90, |s, from| {
+            if from == Source::Context {
+                edge.push(ix.day[s as usize]);
+            }
+        });
+        edge.sort_unstable();
+        assert_eq!((edge.len(), edge[0], edge[49]), (50, 35, 39), "{edge:?}");
+        // Without the cap every case within the days is a candidate.
+        let mut all = 0;
+        let open = SimilarIndex { opts: Options::default(), ..ix };
+        open.candidates_from(&q, 5, |_, from| all += usize::from(from == Source::Context));
+        assert_eq!(all, 110, "days 15..=25");
+    }
+
+    #[test]
+    fn bulk_clustering_joins_a_large_group_of_alike_cases_into_one_cluster() {
+        // 2,000 near-duplicates of one matter among fillers: one cluster, found with few joins.
+        let mut entries: Vec<Entry> = (1..=2000).map(|i| entry(i, &format!("{LIFT}第{i}次"), (i % 300) as i32, Some((i % 7) as u32 + 1), None)).collect();
+        entries.extend((2001..=2500).map(|i| entry(i, &filler(i), 5, Some(9), None)));
+        let ix = index_with(entries);
+        assert_eq!(ix.cluster(1, |_| true).unwrap().size, 2000);
+        assert!(!ix.same_cluster(1, 2001));
     }
 
     #[test]
