@@ -12,3 +12,14 @@ pub fn release_free_heap() {
         libc::malloc_trim(0);
     }
 }
+
+/// Caps the C library's heap arenas at two (glibc makes up to eight per core, each holding on to
+/// its own free memory): a long-running server's RSS then follows what it uses. Call once at
+/// start, before threads are started.
+pub fn limit_heap_arenas() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only sets an allocator parameter; it has no memory-safety preconditions.
+    unsafe {
+        libc::mallopt(libc::M_ARENA_MAX, 2);
+    }
+}

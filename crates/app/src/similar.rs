@@ -4,8 +4,8 @@
 //! The [`SimilarIndex`] (redress-text) lives in memory behind a lock. It is loaded from the
 //! store (cases in id order) and then follows the event log: a new case is added and clustered
 //! with the cases the rule calls the same matter; routing changes its unit; a link or merge by a
-//! clerk joins clusters. A background task ([`start_follower`], started by `redress serve
-//! --search` or by the first request that needs the index) loads it and then polls the log every
+//! clerk joins clusters. A background task ([`start_follower`], started by `redress serve`
+//! unless `--no-index`, or by the first request that needs the index) loads it and then polls the log every
 //! 200 ms. A request waits at most 10 s for a load (then answers 503 with the progress) and first
 //! applies up to [`FOLLOW_BATCH`] pending events itself, so a case registered a moment ago is
 //! found.
@@ -297,6 +297,7 @@ impl App {
         }
         let ix = tokio::task::spawn_blocking(move || {
             ix.finish_bulk();
+            crate::memory::release_free_heap();
             ix
         })
         .await

@@ -105,7 +105,8 @@ async fn status(db: &Db, a: DirArg) -> anyhow::Result<ExitCode> {
 /// Opens the server's index (refusing a directory another process writes to), then catches up
 /// with the log in the background and attaches the index to the app when it is current;
 /// search answers 503 until then.
-pub async fn start_for_server(db: &Db, app: &Arc<App>, dir: Option<PathBuf>) -> anyhow::Result<()> {
+/// The catch-up starts once `after` is done (the server's earlier start-up jobs).
+pub async fn start_for_server(db: &Db, app: &Arc<App>, dir: Option<PathBuf>, after: impl std::future::Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
     let dir = dir.unwrap_or_else(|| db.default_index_dir());
     let d = dir.clone();
     let index = tokio::task::spawn_blocking(move || SearchIndex::open(&d))
@@ -115,10 +116,12 @@ pub async fn start_for_server(db: &Db, app: &Arc<App>, dir: Option<PathBuf>) -> 
     eprintln!("全文检索索引：{}（已跟进到事件 {}）", dir.display(), index.last_seq());
     let app = app.clone();
     tokio::spawn(async move {
+        after.await;
         let store = app.store.clone();
         loop {
             match follow::catch_up(&index, &store).await {
                 Ok(seq) => {
+                    redress_app::memory::release_free_heap();
                     tracing::info!(dir = %index.dir().display(), docs = index.num_docs(), last_seq = seq, "search index ready");
                     app.set_search(index.clone());
                     follow::follow(index, store).await;

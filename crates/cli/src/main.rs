@@ -90,6 +90,9 @@ fn main() -> ExitCode {
         _ => None,
     };
     init_logging(serve_logs);
+    if serve_logs.is_some() {
+        redress_app::memory::limit_heap_arenas();
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {

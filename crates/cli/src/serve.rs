@@ -30,11 +30,11 @@ pub struct ServeArgs {
     /// 全文检索索引目录（每个服务实例一个；默认：SQLite 为“数据库文件.index”，PostgreSQL 为 ./redress-index-库名）
     #[arg(long, value_name = "DIR")]
     index_dir: Option<std::path::PathBuf>,
-    /// 不启用全文检索（默认即不启用；保留此选项以兼容）
+    /// 不启用全文检索索引和相似件/热点的内存索引（默认启用；不启用时检索页按标题查找，相似件与热点不可用）
     #[arg(long)]
     no_index: bool,
-    /// 启用全文检索索引和相似件/热点的内存索引（试用：在100万件规模下尚未达到内存和吞吐要求，默认关闭）
-    #[arg(long)]
+    /// 启用全文检索与相似件索引（已默认启用，保留此选项以兼容旧的启动脚本）
+    #[arg(long, hide = true)]
     search: bool,
     /// 以 JSON 输出日志（日志级别由环境变量 REDRESS_LOG 控制，默认 info）
     #[arg(long)]
@@ -55,14 +55,23 @@ pub async fn run(db: &Db, args: ServeArgs) -> anyhow::Result<ExitCode> {
         let model = redress_text::Model::load(path).with_context(|| format!("无法读取分类模型 {}", path.display()))?;
         app.set_category_model(model);
     }
-    tokio::spawn(train_routing_models(app.clone()));
-    // Full-text search and similar cases follow the log in this process. Opt-in until they
-    // meet their budgets at 1 million cases (see bench/RESULTS.md): on by default they tripled
-    // the CPU per intake and grew memory without bound on a large database.
-    if args.search && !args.no_index {
+    // Start-up work runs one job after another, so that the memory peaks of loading the
+    // similar-case index, building the full-text index and training the routing models do not
+    // add up (bench/RESULTS.md, "Memory of the server"); requests are served meanwhile.
+    let indexes = !args.no_index;
+    if indexes {
         redress_app::similar::start_follower(app.clone(), std::time::Duration::from_millis(200));
-        crate::index::start_for_server(db, &app, args.index_dir.clone()).await?;
+        crate::index::start_for_server(db, &app, args.index_dir.clone(), indexes_wait(app.clone(), false)).await?;
     }
+    tokio::spawn({
+        let app = app.clone();
+        async move {
+            if indexes {
+                indexes_wait(app.clone(), true).await;
+            }
+            train_routing_models(app).await
+        }
+    });
     let listener = tokio::net::TcpListener::bind(args.listen).await.with_context(|| format!("无法监听 {}", args.listen))?;
     let addr = listener.local_addr().context("无法取得监听地址")?;
     println!("redress 已启动：http://{addr}/");
@@ -79,6 +88,18 @@ pub async fn run(db: &Db, args: ServeArgs) -> anyhow::Result<ExitCode> {
     redress_web::serve(app, listener, shutdown_signal()).await.context("服务异常退出")?;
     eprintln!("redress 已停止");
     Ok(ExitCode::SUCCESS)
+}
+
+/// Waits until the similar-case index is loaded and, with `search`, until the full-text index
+/// is attached too (at most an hour: a failing index build must not keep the models untrained).
+async fn indexes_wait(app: Arc<App>, search: bool) {
+    let started = std::time::Instant::now();
+    while started.elapsed() < std::time::Duration::from_secs(3600) {
+        if app.similar_status().1 && (!search || app.search_backend().is_some()) {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
 }
 
 /// Learns routing suggestions from the county's own cases now and once a day after that,

@@ -94,7 +94,7 @@ fn a_server_builds_and_follows_its_own_index_and_a_rebuild_cannot_write_to_it() 
     let tmp = TempDir::new("serve");
     let url = format!("sqlite://{}", tmp.0.join("s.db").display());
     let mut child = Command::new(BIN)
-        .args(["--database", &url, "serve", "--listen", "127.0.0.1:0", "--demo-cases", "40", "--search"])
+        .args(["--database", &url, "serve", "--listen", "127.0.0.1:0", "--demo-cases", "40"])
         .env("REDRESS_LOG", "warn")
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
