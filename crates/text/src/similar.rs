@@ -108,12 +108,14 @@ pub struct Options {
     /// place has more than this many cases within the days, as a town-level place of a large
     /// county may): bounds the work of a lookup and of clustering a new case.
     pub max_context: usize,
+    /// The same bound when clustering a case (the rule's shorter span needs fewer).
+    pub max_cluster_context: usize,
     pub rule: ClusterRule,
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Options { weights: Weights::default(), min_score: 0.3, context_days: 90, max_bucket: 20_000, max_context: 3000, rule: ClusterRule::default() }
+        Options { weights: Weights::default(), min_score: 0.3, context_days: 90, max_bucket: 20_000, max_context: 3000, max_cluster_context: 600, rule: ClusterRule::default() }
     }
 }
 
@@ -550,7 +552,7 @@ impl SimilarIndex {
         }
         let rule = self.opts.rule;
         let (mut lsh, mut other) = (vec![], vec![]);
-        self.candidates_from(q, rule.context_days, |c, from| {
+        self.candidates_within(q, rule.context_days, self.opts.max_cluster_context, |c, from| {
             if c < slot {
                 if from == Source::Lsh {
                     lsh.push(c);
@@ -583,7 +585,12 @@ impl SimilarIndex {
 
     /// Calls `f` for every candidate slot (with repeats, once per band it shares) and where it
     /// came from: LSH buckets, cases at the same place within `context_days`, the unindexed tail.
-    fn candidates_from(&self, q: &Query, context_days: u32, mut f: impl FnMut(u32, Source)) {
+    fn candidates_from(&self, q: &Query, context_days: u32, f: impl FnMut(u32, Source)) {
+        self.candidates_within(q, context_days, self.opts.max_context, f)
+    }
+
+    /// [`SimilarIndex::candidates_from`] with at most `max_context` cases from the same place.
+    fn candidates_within(&self, q: &Query, context_days: u32, max_context: usize, mut f: impl FnMut(u32, Source)) {
         let post = &self.post;
         if post.indexed > 0 {
             let stride = KEYS + 1;
@@ -611,7 +618,7 @@ impl SimilarIndex {
                         let mid = at.partition_point(|&s| self.day[s as usize] < q.day).clamp(first, end);
                         (mid, mid)
                     };
-                    while r - l < self.opts.max_context && (l > first || r < end) {
+                    while r - l < max_context && (l > first || r < end) {
                         let left = r == end || (l > first && q.day - day(l - 1) <= day(r) - q.day);
                         if left {
                             l -= 1;
