@@ -39,6 +39,12 @@ pub struct ServeArgs {
     /// 以 JSON 输出日志（日志级别由环境变量 REDRESS_LOG 控制，默认 info）
     #[arg(long)]
     pub log_json: bool,
+    /// 后台任务（期限扫描、督办升级、清理）的间隔毫秒数（默认：扫描 5 分钟、清理 10 分钟；测试和压测用较短间隔）
+    #[arg(long, value_name = "MS", env = "REDRESS_JOB_INTERVAL_MS")]
+    job_interval_ms: Option<u64>,
+    /// 本实例在任务租约中的名称（默认：主机名-进程号-随机后缀）
+    #[arg(long, value_name = "ID")]
+    instance_id: Option<String>,
 }
 
 /// The demo accounts, in the order they are shown.
@@ -55,7 +61,16 @@ pub async fn run(db: &Db, args: ServeArgs) -> anyhow::Result<ExitCode> {
         let model = redress_text::Model::load(path).with_context(|| format!("无法读取分类模型 {}", path.display()))?;
         app.set_category_model(model);
     }
-    tokio::spawn(train_routing_models(app.clone()));
+    // Background jobs: deadline scans, supervision escalation, routing retraining, housekeeping;
+    // each runs once across all instances on the database (leases in the store).
+    let opts = match args.job_interval_ms {
+        Some(ms) => redress_app::jobs::JobOptions::with_interval(std::time::Duration::from_millis(ms.max(50))),
+        None => redress_app::jobs::JobOptions::default(),
+    };
+    let instance = args.instance_id.clone().unwrap_or_else(redress_app::jobs::new_instance_id);
+    tracing::info!(instance = %instance, "background jobs start");
+    let (stop_jobs, stop_rx) = tokio::sync::watch::channel(false);
+    let job_tasks = redress_app::jobs::JobRunner::new(app.clone(), instance, opts).start(stop_rx);
     // Full-text search and similar cases follow the log in this process. Opt-in until they
     // meet their budgets at 1 million cases (see bench/RESULTS.md): on by default they tripled
     // the CPU per intake and grew memory without bound on a large database.
@@ -76,26 +91,20 @@ pub async fn run(db: &Db, args: ServeArgs) -> anyhow::Result<ExitCode> {
     println!("按 Ctrl-C 停止");
     use std::io::Write;
     let _ = std::io::stdout().flush();
-    redress_web::serve(app, listener, shutdown_signal()).await.context("服务异常退出")?;
+    let shutdown = async move {
+        shutdown_signal().await;
+        let _ = stop_jobs.send(true);
+    };
+    redress_web::serve(app, listener, shutdown).await.context("服务异常退出")?;
+    // Give the leases up so that another instance takes the jobs over at once.
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(5), futures_join_all(job_tasks)).await;
     eprintln!("redress 已停止");
     Ok(ExitCode::SUCCESS)
 }
 
-/// Learns routing suggestions from the county's own cases now and once a day after that,
-/// in the background so the server answers meanwhile.
-async fn train_routing_models(app: Arc<App>) {
-    loop {
-        match app.train_routing_models().await {
-            Ok(s) => tracing::info!(
-                unit_examples = s.unit_examples,
-                units = s.unit_classes,
-                category_examples = s.category_examples,
-                categories = s.category_classes,
-                "routing suggestions trained"
-            ),
-            Err(e) => tracing::warn!(error = %e, "routing suggestions not trained"),
-        }
-        tokio::time::sleep(std::time::Duration::from_secs(24 * 3600)).await;
+async fn futures_join_all(tasks: Vec<tokio::task::JoinHandle<()>>) {
+    for t in tasks {
+        let _ = t.await;
     }
 }
 
