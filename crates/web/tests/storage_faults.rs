@@ -2,8 +2,8 @@
 //! `PRAGMA max_page_count`) answers 507 and a read-only database (simulated with
 //! `PRAGMA query_only`, since tests may run as root, for whom chmod changes nothing) answers
 //! 503 with `Retry-After`, each with a Chinese error in the usual JSON shape. Reads go on,
-//! nothing is half-written, the hash chain verifies, and writes work again once the fault is
-//! gone, in the same process.
+//! nothing is half-written and the hash chain verifies. Writes work again in the same process
+//! once there is space, and after a restart once the file is writable.
 
 use std::sync::Arc;
 
@@ -23,16 +23,25 @@ struct Fixture {
     path: std::path::PathBuf,
 }
 
-impl Drop for Fixture {
+/// Deletes the database files at the end of a test.
+struct Cleanup(std::path::PathBuf);
+
+impl Drop for Cleanup {
     fn drop(&mut self) {
         for ext in ["", "-wal", "-shm"] {
-            let _ = std::fs::remove_file(format!("{}{ext}", self.path.display()));
+            let _ = std::fs::remove_file(format!("{}{ext}", self.0.display()));
         }
     }
 }
 
-async fn fixture(name: &str) -> Fixture {
+async fn fixture(name: &str) -> (Fixture, Cleanup) {
     let path = std::env::temp_dir().join(format!("redress-faults-{name}-{}.db", std::process::id()));
+    (fixture_at(&path).await, Cleanup(path))
+}
+
+/// Opens (a restart: the same file again) and serves the database at `path`.
+async fn fixture_at(path: &std::path::Path) -> Fixture {
+    let path = path.to_path_buf();
     let store = Arc::new(SqliteStore::open(&path).expect("open"));
     store.migrate().await.unwrap();
     let app = Arc::new(App::new(store.clone() as Arc<dyn Store>));
@@ -86,7 +95,7 @@ fn has_chinese(s: &str) -> bool {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn full_disk_answers_507_keeps_the_database_intact_and_recovers() {
-    let f = fixture("full").await;
+    let (f, _cleanup) = fixture("full").await;
     let (st, _, first) = f.register("第一件").await;
     assert_eq!(st, StatusCode::CREATED, "{first}");
     let before = redress_store::conformance::snapshot(f.store.as_ref()).await;
@@ -113,7 +122,7 @@ async fn full_disk_answers_507_keeps_the_database_intact_and_recovers() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn read_only_database_answers_503_with_retry_after_and_recovers() {
-    let f = fixture("readonly").await;
+    let (f, _cleanup) = fixture("readonly").await;
     let (st, _, first) = f.register("第一件").await;
     assert_eq!(st, StatusCode::CREATED, "{first}");
     let before = redress_store::conformance::snapshot(f.store.as_ref()).await;
@@ -130,7 +139,11 @@ async fn read_only_database_answers_503_with_retry_after_and_recovers() {
     assert_eq!(redress_store::conformance::snapshot(f.store.as_ref()).await, before);
     f.verify().await;
 
-    f.store.execute_on_writer("PRAGMA query_only = 0").await.unwrap();
+    // A connection stays read-only until it is opened again: once the file is writable, the
+    // restarted server takes cases.
+    let path = f.path.clone();
+    drop(f);
+    let f = fixture_at(&path).await;
     let (st, _, body) = f.register("第三件").await;
     assert_eq!(st, StatusCode::CREATED, "{body}");
     f.verify().await;
