@@ -282,3 +282,55 @@ async fn three_instances_share_sessions_and_cases_and_run_each_job_once_across_a
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Waits until at least `room` seconds remain of the current fixed window of `secs`, so a
+/// test's requests all land in one window.
+async fn wait_for_window_room(secs: i64, room: i64) {
+    while secs - Utc::now().timestamp().rem_euclid(secs) < room {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+async fn limits_are_shared(url: &str, dir: &Path) -> anyhow::Result<()> {
+    prepare(url).await?;
+    let a = common::start_server(url, &dir.join("a.log"), &[])?;
+    let b = common::start_server(url, &dir.join("b.log"), &[])?;
+    let addrs = [a.addr, b.addr];
+
+    // Public lookup: 10 per 20 s per client address, counted across both instances.
+    wait_for_window_room(20, 8).await;
+    for i in 0..10 {
+        let r = call(addrs[i % 2], "GET", "/api/v1/public/lookup/ABCDEFGHJKLM", None, None).await?;
+        ensure!(r.status != 429, "lookup {} refused early: {}", i + 1, r.text());
+    }
+    for (i, addr) in addrs.iter().enumerate() {
+        let r = call(*addr, "GET", "/api/v1/public/lookup/ABCDEFGHJKLM", None, None).await?;
+        ensure!(r.status == 429 && r.retry_after.is_some(), "lookup 11 on instance {i}: HTTP {} {}", r.status, r.text());
+    }
+
+    // Login throttle: 5 failures for one account through either instance lock it on both.
+    wait_for_window_room(900, 10).await;
+    let wrong = br#"{"username":"handler","password":"wrong-password"}"#;
+    for i in 0..5 {
+        let r = call(addrs[i % 2], "POST", "/api/v1/auth/login", None, Some(wrong)).await?;
+        ensure!(r.status == 422 || r.status == 400, "failure {} answered HTTP {} {}", i + 1, r.status, r.text());
+    }
+    let right = br#"{"username":"handler","password":"redress-demo"}"#;
+    for (i, addr) in addrs.iter().enumerate() {
+        let r = call(*addr, "POST", "/api/v1/auth/login", None, Some(right)).await?;
+        ensure!(r.status == 429 && r.retry_after.is_some(), "login after 5 failures on instance {i}: HTTP {} {}", r.status, r.text());
+    }
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_instances_share_the_public_rate_limits_and_the_login_throttle() {
+    let (admin, url, name) = common::create_pg_database().await;
+    let dir = scratch_dir("limits");
+    let result = limits_are_shared(&url, &dir).await;
+    common::drop_pg_database(&admin, &name).await;
+    if let Err(e) = result {
+        panic!("{e:#}\nserver logs in {}", dir.display());
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
