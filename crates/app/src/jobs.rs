@@ -234,10 +234,18 @@ impl App {
                 Some(r) => Some(r.clone()),
                 None => self.store.job_runs(Some(s.name), 1).await?.pop(),
             };
+            // The interval the instances actually use (`--job-interval-ms`) shows in the slots:
+            // slot k starts at k × interval.
+            let schedule = match (s.schedule, &last_run) {
+                (Schedule::Every(_), Some(r)) if r.slot > 0 => {
+                    Schedule::Every(Duration::from_millis((r.slot_at.timestamp_millis() / r.slot).max(1) as u64))
+                }
+                (other, _) => other,
+            };
             jobs.push(JobView {
                 name: s.name.into(),
                 label: s.label.into(),
-                schedule: s.schedule.label_zh(),
+                schedule: schedule.label_zh(),
                 lease_live: lease.as_ref().is_some_and(|l| l.expires_at > now),
                 lease,
                 last_run,
