@@ -260,6 +260,28 @@ async fn three_instances(url: &str, dir: &Path) -> anyhow::Result<()> {
         ensure!(runs.iter().any(|x| x.job == r.job && x.slot == r.slot), "reminder from an unrecorded run: {r:?}");
     }
 
+    // A survivor's /metrics shows the jobs: which leases it holds, how long ago each ran.
+    let survivor = (victim + 1) % names.len();
+    let r = call(addrs[survivor], "GET", "/metrics", None, None).await?;
+    let metrics = r.text();
+    for job in ["deadline_scan", "supervision_escalation", "housekeeping"] {
+        let line = format!("redress_job_last_run_age_seconds{{job=\"{job}\"}} ");
+        let age: f64 = metrics.lines().find_map(|l| l.strip_prefix(&line)).with_context(|| format!("no {line} in /metrics"))?.parse()?;
+        ensure!(age < 5.0, "{job} last ran {age} s ago");
+    }
+    ensure!(metrics.contains("redress_job_lease_held{job=\"deadline_scan\"}"), "no lease gauge in /metrics");
+
+    // `redress jobs list` names the survivors as the holders.
+    let out = std::process::Command::new(common::BIN).args(["--database", url, "jobs", "list", "--json"]).output()?;
+    ensure!(out.status.success(), "jobs list failed: {}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout)?;
+    let jobs = v["jobs"].as_array().context("jobs")?;
+    ensure!(jobs.len() == 4, "jobs list: {v}");
+    for j in jobs {
+        let h = j["lease"]["holder"].as_str().unwrap_or_default();
+        ensure!(j["lease_live"] == true && h != holder && names.contains(&h), "jobs list: {j}");
+    }
+
     // Every acknowledged case is stored once; the chain verifies.
     let stored = common::check_acknowledged(url, &acks).await?;
     eprintln!("{after_kill} cases acknowledged ({stored} stored), runs per job {per_job:?}, {} reminders", reminders.len());
