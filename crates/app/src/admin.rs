@@ -64,7 +64,7 @@ impl App {
         let now = self.now();
         let keys = [format!("u:{}", username.trim()), format!("c:{client}")];
         for k in &keys {
-            self.throttle.check(k, now)?;
+            self.throttle_check(k, now).await?;
         }
         let user = self.store.get_user_by_name(username.trim()).await?;
         let ok = match &user {
@@ -76,12 +76,12 @@ impl App {
         };
         let Some(user) = user.filter(|_| ok) else {
             for k in &keys {
-                self.throttle.fail(k, now);
+                self.throttle_fail(k, now).await?;
             }
             return Err(AppError::invalid("password", "用户名或密码错误"));
         };
         for k in &keys {
-            self.throttle.succeed(k);
+            self.throttle_succeed(k, now).await?;
         }
         let (token, token_hash) = new_secret();
         let (csrf_token, _) = new_secret();

@@ -46,6 +46,7 @@ impl AppError {
             AppError::Store(StoreError::Duplicate { .. }) => "duplicate",
             AppError::Store(StoreError::NotFound) | AppError::NotFound(_) => "not_found",
             AppError::Store(StoreError::Unavailable(_)) => "unavailable",
+            AppError::Store(StoreError::ReadOnly(_)) => "read_only",
             AppError::Store(_) => "storage",
             AppError::Unauthenticated => "unauthenticated",
             AppError::Forbidden(_) => "forbidden",

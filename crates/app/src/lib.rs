@@ -11,7 +11,9 @@ pub mod demo;
 pub mod documents;
 pub mod error;
 pub mod import;
+pub mod jobs;
 pub mod ledger;
+pub mod limits;
 pub mod memory;
 pub mod open311;
 pub mod permissions;
@@ -44,6 +46,8 @@ pub struct App {
     similar: similar::SimilarState,
     /// The portal's open statistics ([`portal`]).
     stats_cache: portal::StatsCache,
+    /// Background jobs as this instance sees them ([`jobs`]).
+    pub jobs: jobs::JobState,
 }
 
 impl App {
@@ -52,7 +56,7 @@ impl App {
     }
 
     pub fn with_clock(store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> App {
-        App { store, clock, config: config::ConfigCache::default(), throttle: auth::LoginThrottle::default(), search: Default::default(), routing: Default::default(), similar: Default::default(), stats_cache: Default::default() }
+        App { store, clock, config: config::ConfigCache::default(), throttle: auth::LoginThrottle::default(), search: Default::default(), routing: Default::default(), similar: Default::default(), stats_cache: Default::default(), jobs: Default::default() }
     }
 
     pub fn now(&self) -> chrono::DateTime<chrono::Utc> {

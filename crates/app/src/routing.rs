@@ -13,6 +13,9 @@ use crate::error::{AppError, AppResult};
 use crate::App;
 
 /// Fewer handled cases than this and no unit model is trained: it would be guessing.
+/// The setting naming the stored models' blobs.
+pub const KEY_ROUTING_MODELS: &str = "routing_models";
+
 pub const MIN_TRAINING_CASES: usize = 50;
 /// Classes with fewer examples are left out of training.
 const MIN_PER_CLASS: usize = 3;
@@ -27,11 +30,19 @@ pub const ROUTING_TEXT_CHARS: usize = 300;
 
 #[derive(Default)]
 pub struct Routing {
+    /// The stored models last loaded (the `routing_models` setting), to load each once.
+    loaded: RwLock<Option<String>>,
     units: RwLock<Option<Arc<Model>>>,
     categories: RwLock<Option<Arc<Model>>>,
     /// A category model given from outside is kept; the store's cases then train units only.
     external_categories: std::sync::atomic::AtomicBool,
+    /// Training waits while this is set: the server's start-up loads its indexes first, so that
+    /// their memory peaks and the training's do not add up.
+    held: std::sync::atomic::AtomicBool,
 }
+
+/// The longest a training waits for [`App::hold_training`] to be lifted.
+const HOLD_MAX: std::time::Duration = std::time::Duration::from_secs(3600);
 
 #[derive(Debug, Clone, Serialize)]
 pub struct CategorySuggestion {
@@ -124,6 +135,10 @@ fn train(examples: Vec<(String, String)>) -> Option<Model> {
 impl App {
     /// Trains the unit and category models from the store's own cases (most recent first).
     pub async fn train_routing_models(&self) -> AppResult<TrainSummary> {
+        let waited = std::time::Instant::now();
+        while self.routing.held.load(std::sync::atomic::Ordering::Acquire) && waited.elapsed() < HOLD_MAX {
+            tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+        }
         let (units, cats) = self.training_examples().await?;
         let units = keep_frequent(units);
         let cats = keep_frequent(cats);
@@ -146,11 +161,57 @@ impl App {
         if cat_model.is_none() {
             summary.category_classes = 0;
         }
+        // Stored for the other instances, which load them within a poll (see `jobs`).
+        let key = self.store_routing_models(unit_model.as_ref(), cat_model.as_ref()).await?;
         *self.routing.units.write().expect("routing lock") = unit_model.map(Arc::new);
         if !self.routing.external_categories.load(std::sync::atomic::Ordering::Relaxed) {
             *self.routing.categories.write().expect("routing lock") = cat_model.map(Arc::new);
         }
+        *self.routing.loaded.write().expect("routing lock") = Some(key);
         Ok(summary)
+    }
+
+    async fn store_routing_models(&self, units: Option<&Model>, cats: Option<&Model>) -> AppResult<String> {
+        let mut doc = serde_json::Map::new();
+        for (name, model) in [("units", units), ("categories", cats)] {
+            let Some(m) = model else { continue };
+            let bytes = m.to_bytes();
+            let sha = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&bytes));
+            self.store.put_blob(&sha, "application/x-redress-model", bytes).await?;
+            doc.insert(name.into(), serde_json::Value::String(sha));
+        }
+        let key = serde_json::Value::Object(doc).to_string();
+        self.store.put_setting(KEY_ROUTING_MODELS, &key).await?;
+        Ok(key)
+    }
+
+    /// Loads the routing models another instance trained and stored, when they changed since
+    /// the last load; true if it loaded.
+    pub async fn load_stored_routing_models(&self) -> AppResult<bool> {
+        let Some(key) = self.store.get_setting(KEY_ROUTING_MODELS).await? else { return Ok(false) };
+        if self.routing.loaded.read().expect("routing lock").as_deref() == Some(key.as_str()) {
+            return Ok(false);
+        }
+        let doc: serde_json::Value = serde_json::from_str(&key).unwrap_or_default();
+        let load = |name: &str| {
+            let sha = doc.get(name).and_then(|v| v.as_str()).map(str::to_string);
+            async move {
+                let Some(sha) = sha else { return Ok::<_, AppError>(None) };
+                let Some((_, bytes)) = self.store.get_blob(&sha).await? else { return Ok(None) };
+                Model::from_bytes(&bytes, std::path::Path::new(&sha))
+                    .map(|m| Some(Arc::new(m)))
+                    .map_err(|e| AppError::invalid("model", e.to_string()))
+            }
+        };
+        let units = load("units").await?;
+        let cats = load("categories").await?;
+        *self.routing.units.write().expect("routing lock") = units;
+        if !self.routing.external_categories.load(std::sync::atomic::Ordering::Relaxed) {
+            *self.routing.categories.write().expect("routing lock") = cats;
+        }
+        *self.routing.loaded.write().expect("routing lock") = Some(key);
+        tracing::info!("routing suggestions loaded from the database");
+        Ok(true)
     }
 
     async fn training_examples(&self) -> AppResult<(Vec<(String, String)>, Vec<(String, String)>)> {
@@ -172,6 +233,15 @@ impl App {
             hi = lo;
         }
         Ok((units, cats))
+    }
+
+    /// Makes trainings wait (at most an hour) until [`App::release_training`].
+    pub fn hold_training(&self) {
+        self.routing.held.store(true, std::sync::atomic::Ordering::Release);
+    }
+
+    pub fn release_training(&self) {
+        self.routing.held.store(false, std::sync::atomic::Ordering::Release);
     }
 
     /// Uses a category model trained elsewhere (e.g. `redress model train` on a labelled set).

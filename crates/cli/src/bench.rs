@@ -5,6 +5,7 @@
 mod ceiling;
 mod gen;
 mod http;
+mod instances;
 mod load;
 mod pages;
 mod payload;
@@ -47,6 +48,9 @@ pub enum BenchCommand {
     Similar(similar::SimilarArgs),
     /// Console pages (workbench, case page, list) rendered on a large database, beside the JSON API.
     Pages(pages::PagesArgs),
+    /// Intake with 1, 2, 3 server instances on one PostgreSQL, and the take-over time of the
+    /// background jobs after the holder is killed with SIGKILL.
+    Instances(instances::InstancesArgs),
 }
 
 #[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
@@ -142,6 +146,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         BenchCommand::Gen(a) => gen::run(a).await,
         BenchCommand::Search(a) => search::run(a).await,
         BenchCommand::Pages(a) => pages::run(a).await,
+        BenchCommand::Instances(a) => instances::run(a).await,
         BenchCommand::Similar(a) => tokio::task::spawn_blocking(move || similar::run(a)).await?,
         BenchCommand::Ceiling(a) => {
             let c = ceilings(&a.dir, &a.clients, a.seconds, Some(&a.pg_url)).await;

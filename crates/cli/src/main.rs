@@ -9,6 +9,7 @@ mod export;
 mod hotspots;
 mod import;
 mod index;
+mod jobs;
 mod model;
 mod open311;
 mod orgs;
@@ -75,6 +76,9 @@ enum Command {
     /// 全文检索索引：重建、状态
     #[command(subcommand)]
     Index(index::IndexCmd),
+    /// 后台任务（期限扫描、督办升级、模型训练、清理）：各实例间只运行一次
+    #[command(subcommand)]
+    Jobs(jobs::JobsCmd),
     /// 性能测试
     Bench(bench::BenchArgs),
     /// 分流模型：训练与评估（类别、承办单位建议）
@@ -143,6 +147,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Token(cmd) => tokens::run(&db, cmd).await,
         Command::Index(cmd) => index::run(&db, cmd).await,
         Command::Open311(cmd) => open311::run(&db, cmd).await,
+        Command::Jobs(cmd) => jobs::run(&db, cmd).await,
         Command::Bench(args) => bench::run(args).await.map(|()| ExitCode::SUCCESS),
         Command::Model { cmd } => model::run(cmd).await.map(|()| ExitCode::SUCCESS),
         Command::Hotspots(args) => hotspots::run(args).await.map(|()| ExitCode::SUCCESS),

@@ -39,6 +39,12 @@ pub struct ServeArgs {
     /// 以 JSON 输出日志（日志级别由环境变量 REDRESS_LOG 控制，默认 info）
     #[arg(long)]
     pub log_json: bool,
+    /// 后台任务（期限扫描、督办升级、清理）的间隔毫秒数（默认：扫描 5 分钟、清理 10 分钟；测试和压测用较短间隔）
+    #[arg(long, value_name = "MS", env = "REDRESS_JOB_INTERVAL_MS")]
+    job_interval_ms: Option<u64>,
+    /// 本实例在任务租约中的名称（默认：主机名-进程号-随机后缀）
+    #[arg(long, value_name = "ID")]
+    instance_id: Option<String>,
 }
 
 /// The demo accounts, in the order they are shown.
@@ -55,23 +61,34 @@ pub async fn run(db: &Db, args: ServeArgs) -> anyhow::Result<ExitCode> {
         let model = redress_text::Model::load(path).with_context(|| format!("无法读取分类模型 {}", path.display()))?;
         app.set_category_model(model);
     }
-    // Start-up work runs one job after another, so that the memory peaks of loading the
-    // similar-case index, building the full-text index and training the routing models do not
-    // add up (bench/RESULTS.md, "Memory of the server"); requests are served meanwhile.
     let indexes = !args.no_index;
+    if indexes {
+        app.hold_training();
+    }
+    // Background jobs: deadline scans, supervision escalation, routing retraining, housekeeping;
+    // each runs once across all instances on the database (leases in the store).
+    let opts = match args.job_interval_ms {
+        Some(ms) => redress_app::jobs::JobOptions::with_interval(std::time::Duration::from_millis(ms.max(50))),
+        None => redress_app::jobs::JobOptions::default(),
+    };
+    let instance = args.instance_id.clone().unwrap_or_else(redress_app::jobs::new_instance_id);
+    tracing::info!(instance = %instance, "background jobs start");
+    let (stop_jobs, stop_rx) = tokio::sync::watch::channel(false);
+    let job_tasks = redress_app::jobs::JobRunner::new(app.clone(), instance, opts).start(stop_rx);
+    // The indexes load one after the other, and the routing training (a job) waits for them,
+    // so that their memory peaks do not add up (bench/RESULTS.md, "Memory of the server");
+    // requests are served meanwhile.
     if indexes {
         redress_app::similar::start_follower(app.clone(), std::time::Duration::from_millis(200));
         crate::index::start_for_server(db, &app, args.index_dir.clone(), indexes_wait(app.clone(), false)).await?;
-    }
-    tokio::spawn({
-        let app = app.clone();
-        async move {
-            if indexes {
+        tokio::spawn({
+            let app = app.clone();
+            async move {
                 indexes_wait(app.clone(), true).await;
+                app.release_training();
             }
-            train_routing_models(app).await
-        }
-    });
+        });
+    }
     let listener = tokio::net::TcpListener::bind(args.listen).await.with_context(|| format!("无法监听 {}", args.listen))?;
     let addr = listener.local_addr().context("无法取得监听地址")?;
     println!("redress 已启动：http://{addr}/");
@@ -85,7 +102,13 @@ pub async fn run(db: &Db, args: ServeArgs) -> anyhow::Result<ExitCode> {
     println!("按 Ctrl-C 停止");
     use std::io::Write;
     let _ = std::io::stdout().flush();
-    redress_web::serve(app, listener, shutdown_signal()).await.context("服务异常退出")?;
+    let shutdown = async move {
+        shutdown_signal().await;
+        let _ = stop_jobs.send(true);
+    };
+    redress_web::serve(app, listener, shutdown).await.context("服务异常退出")?;
+    // Give the leases up so that another instance takes the jobs over at once.
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(5), futures_join_all(job_tasks)).await;
     eprintln!("redress 已停止");
     Ok(ExitCode::SUCCESS)
 }
@@ -102,21 +125,9 @@ async fn indexes_wait(app: Arc<App>, search: bool) {
     }
 }
 
-/// Learns routing suggestions from the county's own cases now and once a day after that,
-/// in the background so the server answers meanwhile.
-async fn train_routing_models(app: Arc<App>) {
-    loop {
-        match app.train_routing_models().await {
-            Ok(s) => tracing::info!(
-                unit_examples = s.unit_examples,
-                units = s.unit_classes,
-                category_examples = s.category_examples,
-                categories = s.category_classes,
-                "routing suggestions trained"
-            ),
-            Err(e) => tracing::warn!(error = %e, "routing suggestions not trained"),
-        }
-        tokio::time::sleep(std::time::Duration::from_secs(24 * 3600)).await;
+async fn futures_join_all(tasks: Vec<tokio::task::JoinHandle<()>>) {
+    for t in tasks {
+        let _ = t.await;
     }
 }
 

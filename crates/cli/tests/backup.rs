@@ -5,12 +5,7 @@
 //! began and at most those committed by its end. The PostgreSQL test needs a reachable server
 //! (`REDRESS_TEST_PG_URL`) and pg_dump/pg_restore; it fails, never skips, without them.
 
-#[path = "../src/bench/http.rs"]
-mod http;
-#[path = "../src/bench/payload.rs"]
-mod payload;
-#[path = "../src/bench/server.rs"]
-mod server;
+mod common;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -18,33 +13,17 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use anyhow::{bail, ensure, Context};
+use anyhow::{bail, ensure};
 
-use http::{build_request, Conn};
-use server::{serve_args, Server};
+use common::http::{build_request, Conn};
+use common::{payload, prepare, BIN};
 
-const BIN: &str = env!("CARGO_BIN_EXE_redress");
 const WRITERS: usize = 8;
 
 fn scratch_dir() -> PathBuf {
-    let d = std::env::temp_dir().join(format!("redress-backup-{}-{}", std::process::id(), rand::random::<u32>()));
-    std::fs::create_dir_all(&d).unwrap();
-    d
+    common::scratch_dir("backup")
 }
 
-/// Migrates, creates the demo county and accounts (no cases) and returns the clerk's token.
-async fn prepare(url: &str) -> anyhow::Result<String> {
-    let store = redress_app::open_and_migrate(url).await?;
-    let app = redress_app::App::new(store);
-    app.seed_demo_if_empty(0).await?;
-    let clerk = app.store.get_user_by_name("clerk").await?.context("demo clerk")?;
-    let token = app.issue_token("backup-test", Some(clerk.id), "api").await?;
-    drop(app);
-    tokio::time::sleep(Duration::from_millis(200)).await;
-    Ok(token)
-}
-
-/// Committed cases, read beside the server.
 async fn count_cases(url: &str) -> anyhow::Result<i64> {
     if let Some(path) = url.strip_prefix("sqlite://") {
         // A read-only connection: no second writer on the live file.
@@ -68,7 +47,7 @@ fn describe(out: &Output) -> String {
 async fn backup_under_load(url: &str, restored_url: &str, dir: &Path) -> anyhow::Result<()> {
     let sqlite = url.starts_with("sqlite:");
     let token = prepare(url).await?;
-    let mut srv = Server::start(Path::new(BIN), &serve_args(url), dir, &dir.join("server.log"), Duration::from_secs(120))?;
+    let mut srv = common::start_server(url, &dir.join("server.log"), &[])?;
     let addr = srv.addr;
 
     let bodies = payload::bodies(128, 7);
@@ -179,14 +158,10 @@ async fn sqlite_backup_under_load_restores_and_verifies() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-fn pg_admin_url() -> String {
-    std::env::var("REDRESS_TEST_PG_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn postgres_backup_under_load_restores_and_verifies() {
     use redress_store_postgres::testing;
-    let admin = pg_admin_url();
+    let admin = common::pg_admin_url();
     let _ = testing::cleanup_stale_test_databases(&admin, 3600).await;
     let unreachable = |e: &dyn std::fmt::Display| -> ! { panic!("PostgreSQL is not reachable at {admin} ({e}); start it or set REDRESS_TEST_PG_URL") };
     let (url, name) = testing::create_test_database(&admin).await.unwrap_or_else(|e| unreachable(&e));

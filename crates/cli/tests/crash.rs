@@ -5,57 +5,23 @@
 //! (`REDRESS_TEST_PG_URL`, default postgres://postgres@127.0.0.1:5432/test; unreachable
 //! PostgreSQL fails the test, it is never skipped).
 
-#[path = "../src/bench/http.rs"]
-mod http;
-#[path = "../src/bench/payload.rs"]
-mod payload;
-#[path = "../src/bench/server.rs"]
-mod server;
+mod common;
 
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use anyhow::{bail, ensure, Context};
-use redress_domain::TrackingCode;
+use anyhow::{bail, ensure};
 
-use http::{build_request, Conn};
-use server::{serve_args, Server};
+use common::http::{build_request, Conn};
+use common::{id_and_code, payload, prepare, scratch_dir, Ack, Server};
 
-const BIN: &str = env!("CARGO_BIN_EXE_redress");
 const WRITERS: usize = 16;
 
-fn scratch_dir(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("redress-crash-{name}-{}-{}", std::process::id(), rand::random::<u32>()));
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
-
-/// Migrates, creates the demo county and accounts (no cases) and returns an API token of
-/// the intake clerk.
-async fn prepare(url: &str) -> anyhow::Result<String> {
-    let store = redress_app::open_and_migrate(url).await?;
-    let app = redress_app::App::new(store);
-    app.seed_demo_if_empty(0).await?;
-    let clerk = app.store.get_user_by_name("clerk").await?.context("demo clerk")?;
-    let token = app.issue_token("crash-test", Some(clerk.id), "api").await?;
-    drop(app);
-    tokio::time::sleep(Duration::from_millis(200)).await;
-    Ok(token)
-}
-
 fn start(url: &str, log: &Path) -> anyhow::Result<Server> {
-    let dir = log.parent().expect("log in a directory");
-    Server::start(Path::new(BIN), &serve_args(url), dir, log, Duration::from_secs(120))
-}
-
-/// A case the server acknowledged with 201.
-#[derive(Debug, Clone)]
-struct Ack {
-    id: i64,
-    code: String,
+    common::start_server(url, log, &[])
 }
 
 /// `WRITERS` clients create cases until the server dies; returns the acknowledged ones
@@ -123,14 +89,6 @@ async fn load_until_killed(addr: SocketAddr, token: &str, server: &mut Server) -
     Ok((acks, sent.load(Ordering::Relaxed)))
 }
 
-/// The case id and its tracking code (normalised) from a case's JSON.
-fn id_and_code(body: &[u8]) -> Option<(i64, String)> {
-    let v: serde_json::Value = serde_json::from_slice(body).ok()?;
-    let id = v.get("id")?.as_i64()?;
-    let code = TrackingCode::parse(v.get("tracking_code")?.as_str()?).ok()?;
-    Some((id, code.display()))
-}
-
 const ROUNDS: usize = 3;
 
 async fn crash_and_recover(url: &str, dir: &Path) -> anyhow::Result<()> {
@@ -146,20 +104,7 @@ async fn crash_and_recover(url: &str, dir: &Path) -> anyhow::Result<()> {
 
     // Start again on the same database: recovery, then every acknowledged case is there.
     let mut srv = start(url, &dir.join("server-final.log"))?;
-    let store = redress_app::open_store(url).await?;
-    let mut missing = vec![];
-    for a in &acks {
-        let code = TrackingCode::parse(&a.code).map_err(|e| anyhow::anyhow!("bad code {}: {e:?}", a.code))?;
-        match store.get_case_by_code(&code).await? {
-            Some(c) if c.id.0 == a.id => {}
-            Some(c) => bail!("code {} belongs to case {} in the store but was acknowledged as case {}", a.code, c.id, a.id),
-            None => missing.push(a.code.clone()),
-        }
-    }
-    ensure!(missing.is_empty(), "{} acknowledged cases are missing after the crash, e.g. {:?}", missing.len(), &missing[..missing.len().min(5)]);
-    let stored = store.count_cases().await?;
-    ensure!(stored as usize >= acks.len(), "{stored} cases stored, {} acknowledged", acks.len());
-    drop(store);
+    let stored = common::check_acknowledged(url, &acks).await?;
 
     // The restarted server serves them and takes new ones.
     let mut conn = Conn::connect(srv.addr).await?;
@@ -175,21 +120,14 @@ async fn crash_and_recover(url: &str, dir: &Path) -> anyhow::Result<()> {
     srv.stop(Duration::from_secs(20));
 
     // The hash chain and every case's state verify.
-    let out = std::process::Command::new(BIN).args(["--database", url, "verify"]).output()?;
-    ensure!(
-        out.status.success(),
-        "redress verify failed ({}):\n{}\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    common::verify(url)?;
     eprintln!("{url}: all {} acknowledged cases present ({stored} stored), verify passed", acks.len());
     Ok(())
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn sqlite_sigkill_under_load_loses_no_acknowledged_case() {
-    let dir = scratch_dir("sqlite");
+    let dir = scratch_dir("crash-sqlite");
     let url = format!("sqlite://{}", dir.join("crash.db").display());
     if let Err(e) = crash_and_recover(&url, &dir).await {
         panic!("{e:#}\nserver logs in {}", dir.display());
@@ -197,26 +135,14 @@ async fn sqlite_sigkill_under_load_loses_no_acknowledged_case() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-fn pg_admin_url() -> String {
-    std::env::var("REDRESS_TEST_PG_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
-}
-
 /// Like every PostgreSQL test of the workspace, this one fails rather than skips when
 /// PostgreSQL is unreachable.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn postgres_sigkill_under_load_loses_no_acknowledged_case() {
-    use redress_store_postgres::testing;
-    let admin = pg_admin_url();
-    let _ = testing::cleanup_stale_test_databases(&admin, 3600).await;
-    let (url, name) = testing::create_test_database(&admin).await.unwrap_or_else(|e| {
-        panic!(
-            "PostgreSQL is not reachable at {admin} ({e}); start it or set REDRESS_TEST_PG_URL{}",
-            if std::env::var("CI").as_deref() == Ok("true") { " (CI=true: PostgreSQL tests must not be skipped)" } else { "" }
-        )
-    });
-    let dir = scratch_dir("postgres");
+    let (admin, url, name) = common::create_pg_database().await;
+    let dir = scratch_dir("crash-postgres");
     let result = crash_and_recover(&url, &dir).await;
-    let _ = testing::drop_database(&admin, &name).await;
+    common::drop_pg_database(&admin, &name).await;
     if let Err(e) = result {
         panic!("{e:#}\nserver logs in {}", dir.display());
     }

@@ -612,17 +612,165 @@ impl Store for PgStore {
             .map(|r| (r.get(0), r.get(1))))
     }
 
-    async fn try_lease(&self, job: &str, holder: &str, now: DateTime<Utc>, ttl_secs: i64) -> Result<bool> {
+    async fn try_lease(&self, job: &str, holder: &str, now: DateTime<Utc>, ttl_secs: i64) -> Result<Option<i64>> {
         let expires = now + chrono::Duration::seconds(ttl_secs);
-        let rows = self
-            .query(
-                "INSERT INTO leases (job, holder, expires_at) VALUES ($1, $2, $3) \
-                 ON CONFLICT (job) DO UPDATE SET holder = EXCLUDED.holder, expires_at = EXCLUDED.expires_at \
+        // Taken when free, lapsed, or already ours (the row lock orders concurrent takers); the
+        // epoch grows only when the lease changes hands.
+        Ok(self
+            .query_opt(
+                "INSERT INTO leases (job, holder, expires_at, epoch) VALUES ($1, $2, $3, 1) \
+                 ON CONFLICT (job) DO UPDATE SET holder = EXCLUDED.holder, expires_at = EXCLUDED.expires_at, \
+                     epoch = CASE WHEN leases.holder = EXCLUDED.holder THEN leases.epoch ELSE leases.epoch + 1 END \
                  WHERE leases.expires_at <= $4 OR leases.holder = EXCLUDED.holder \
-                 RETURNING holder",
+                 RETURNING epoch",
                 &[&job, &holder, &expires, &now],
             )
+            .await?
+            .map(|r| r.get(0)))
+    }
+
+    async fn release_lease(&self, job: &str, holder: &str) -> Result<()> {
+        self.execute(
+            "UPDATE leases SET expires_at = now() WHERE job = $1 AND holder = $2 AND expires_at > now()",
+            &[&job, &holder],
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn leases(&self) -> Result<Vec<redress_store::Lease>> {
+        Ok(self
+            .query("SELECT job, holder, epoch, expires_at FROM leases ORDER BY job", &[])
+            .await?
+            .iter()
+            .map(|r| redress_store::Lease { job: r.get(0), holder: r.get(1), epoch: r.get(2), expires_at: r.get(3) })
+            .collect())
+    }
+
+    async fn claim_job_run(
+        &self,
+        job: &str,
+        slot: i64,
+        slot_at: DateTime<Utc>,
+        holder: &str,
+        epoch: i64,
+        now: DateTime<Utc>,
+    ) -> Result<redress_store::Claim> {
+        use redress_store::Claim;
+        // One statement: the lease is checked under a share lock, so it cannot change hands
+        // between the check and the claim.
+        let claimed = self
+            .query_opt(
+                "WITH l AS (SELECT 1 FROM leases WHERE job = $1 AND holder = $4 AND epoch = $5 AND expires_at > $6 FOR SHARE) \
+                 INSERT INTO job_runs (job, slot, slot_at, holder, epoch, attempts, started_at) \
+                 SELECT $1, $2, $3, $4, $5, 1, $6 FROM l \
+                 ON CONFLICT (job, slot) DO UPDATE SET holder = EXCLUDED.holder, epoch = EXCLUDED.epoch, \
+                     attempts = job_runs.attempts + 1, started_at = EXCLUDED.started_at \
+                 WHERE job_runs.finished_at IS NULL \
+                   AND (job_runs.epoch < EXCLUDED.epoch OR (job_runs.holder = EXCLUDED.holder AND job_runs.epoch = EXCLUDED.epoch)) \
+                 RETURNING attempts",
+                &[&job, &slot, &slot_at, &holder, &epoch, &now],
+            )
             .await?;
-        Ok(!rows.is_empty())
+        if let Some(r) = claimed {
+            return Ok(Claim::Claimed { attempt: r.get(0) });
+        }
+        let finished = self
+            .query_opt("SELECT finished_at IS NOT NULL FROM job_runs WHERE job = $1 AND slot = $2", &[&job, &slot])
+            .await?
+            .map(|r| r.get::<_, bool>(0));
+        Ok(if finished == Some(true) { Claim::Done } else { Claim::NotHolder })
+    }
+
+    async fn finish_job_run(&self, job: &str, slot: i64, holder: &str, epoch: i64, now: DateTime<Utc>, outcome: &str) -> Result<bool> {
+        let n = self
+            .execute(
+                "UPDATE job_runs SET finished_at = $5, outcome = $6 \
+                 WHERE job = $1 AND slot = $2 AND holder = $3 AND epoch = $4 AND finished_at IS NULL",
+                &[&job, &slot, &holder, &epoch, &now, &outcome],
+            )
+            .await?;
+        Ok(n > 0)
+    }
+
+    async fn job_runs(&self, job: Option<&str>, limit: u32) -> Result<Vec<redress_store::JobRun>> {
+        let limit = limit as i64;
+        Ok(self
+            .query(
+                "SELECT job, slot, slot_at, holder, epoch, attempts, started_at, finished_at, outcome FROM job_runs \
+                 WHERE $1::text IS NULL OR job = $1 ORDER BY slot_at DESC, job LIMIT $2",
+                &[&job, &limit],
+            )
+            .await?
+            .iter()
+            .map(|r| redress_store::JobRun {
+                job: r.get(0),
+                slot: r.get(1),
+                slot_at: r.get(2),
+                holder: r.get(3),
+                epoch: r.get(4),
+                attempts: r.get(5),
+                started_at: r.get(6),
+                finished_at: r.get(7),
+                outcome: r.get(8),
+            })
+            .collect())
+    }
+
+    async fn add_reminders(&self, reminders: &[redress_store::Reminder]) -> Result<u64> {
+        if reminders.is_empty() {
+            return Ok(0);
+        }
+        let ids: Vec<i64> = reminders.iter().map(|r| r.case_id.0).collect();
+        let kinds: Vec<&str> = reminders.iter().map(|r| r.kind.as_str()).collect();
+        let dues: Vec<DateTime<Utc>> = reminders.iter().map(|r| r.due_at).collect();
+        let units: Vec<Option<i64>> = reminders.iter().map(|r| r.unit.map(|u| u.0)).collect();
+        let created: Vec<DateTime<Utc>> = reminders.iter().map(|r| r.created_at).collect();
+        let jobs: Vec<&str> = reminders.iter().map(|r| r.job.as_str()).collect();
+        let slots: Vec<i64> = reminders.iter().map(|r| r.slot).collect();
+        self.execute(
+            "INSERT INTO reminders (case_id, kind, due_at, unit_id, created_at, job, slot) \
+             SELECT * FROM UNNEST($1::bigint[], $2::text[], $3::timestamptz[], $4::bigint[], $5::timestamptz[], $6::text[], $7::bigint[]) \
+             ON CONFLICT (case_id, kind, due_at) DO NOTHING",
+            &[&ids, &kinds, &dues, &units, &created, &jobs, &slots],
+        )
+        .await
+    }
+
+    async fn reminders(&self, case: Option<CaseId>, limit: u32) -> Result<Vec<redress_store::Reminder>> {
+        let (case, limit) = (case.map(|c| c.0), limit as i64);
+        Ok(self
+            .query(
+                "SELECT case_id, kind, due_at, unit_id, created_at, job, slot FROM reminders \
+                 WHERE $1::bigint IS NULL OR case_id = $1 ORDER BY created_at DESC, case_id, kind LIMIT $2",
+                &[&case, &limit],
+            )
+            .await?
+            .iter()
+            .map(|r| redress_store::Reminder {
+                case_id: CaseId(r.get(0)),
+                kind: r.get(1),
+                due_at: r.get(2),
+                unit: r.get::<_, Option<i64>>(3).map(OrgId),
+                created_at: r.get(4),
+                job: r.get(5),
+                slot: r.get(6),
+            })
+            .collect())
+    }
+
+    async fn rate_hit(&self, key: &str, window_start: DateTime<Utc>, add: i64) -> Result<i64> {
+        Ok(self
+            .query_opt(
+                "INSERT INTO rate_windows (key, window_start, hits) VALUES ($1, $2, GREATEST($3::bigint, 0)) \
+                 ON CONFLICT (key, window_start) DO UPDATE SET hits = GREATEST(rate_windows.hits + $3::bigint, 0) RETURNING hits",
+                &[&key, &window_start, &add],
+            )
+            .await?
+            .map_or(0, |r| r.get(0)))
+    }
+
+    async fn purge_rate_windows(&self, before: DateTime<Utc>) -> Result<u64> {
+        self.execute("DELETE FROM rate_windows WHERE window_start < $1", &[&before]).await
     }
 }

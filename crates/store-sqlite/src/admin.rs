@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::{params, Connection, OptionalExtension, Row};
 
 use redress_domain::{CaseId, Org, OrgId, UserId};
-use redress_store::{AccessRecord, ApiToken, Result, Session, User};
+use redress_store::{AccessRecord, ApiToken, Claim, JobRun, Lease, Reminder, Result, Session, User};
 
 use crate::codec::{from_json, from_key, key_of, map_err, parse_ts, to_json, ts};
 
@@ -181,17 +181,146 @@ pub(crate) fn get_blob(conn: &Connection, sha256: &str) -> Result<Option<(String
 
 // ----- leases -----
 
-pub(crate) fn try_lease(conn: &Connection, job: &str, holder: &str, now: DateTime<Utc>, ttl_secs: i64) -> Result<bool> {
+pub(crate) fn try_lease(conn: &Connection, job: &str, holder: &str, now: DateTime<Utc>, ttl_secs: i64) -> Result<Option<i64>> {
     let expires = now + chrono::Duration::seconds(ttl_secs);
-    // Taken when free, lapsed, or already ours; otherwise the upsert changes nothing.
-    let changed = change(
+    // Taken when free, lapsed, or already ours; otherwise the upsert changes nothing. The
+    // epoch grows only when the lease changes hands.
+    conn.prepare_cached(
+        "INSERT INTO leases (job, holder, expires_at, epoch) VALUES (?1, ?2, ?3, 1)
+         ON CONFLICT (job) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at,
+             epoch = CASE WHEN leases.holder = excluded.holder THEN leases.epoch ELSE leases.epoch + 1 END
+         WHERE leases.holder = excluded.holder OR leases.expires_at <= ?4
+         RETURNING epoch",
+    )
+    .and_then(|mut s| s.query_row(params![job, holder, ts(expires), ts(now)], |r| r.get(0)).optional())
+    .map_err(map_err)
+}
+
+pub(crate) fn leases(conn: &Connection) -> Result<Vec<Lease>> {
+    conn.prepare_cached("SELECT job, holder, epoch, expires_at FROM leases ORDER BY job")
+        .and_then(|mut s| {
+            s.query_map([], |r| Ok(Lease { job: r.get(0)?, holder: r.get(1)?, epoch: r.get(2)?, expires_at: text_ts(r, 3)? }))?
+                .collect()
+        })
+        .map_err(map_err)
+}
+
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn claim_job_run(
+    conn: &Connection,
+    job: &str,
+    slot: i64,
+    slot_at: DateTime<Utc>,
+    holder: &str,
+    epoch: i64,
+    now: DateTime<Utc>,
+) -> Result<Claim> {
+    // One statement: the lease check and the claim cannot be separated by another writer.
+    let claimed: Option<i32> = conn
+        .prepare_cached(
+            "INSERT INTO job_runs (job, slot, slot_at, holder, epoch, attempts, started_at)
+             SELECT ?1, ?2, ?3, ?4, ?5, 1, ?6
+             WHERE EXISTS (SELECT 1 FROM leases WHERE job = ?1 AND holder = ?4 AND epoch = ?5 AND expires_at > ?6)
+             ON CONFLICT (job, slot) DO UPDATE SET holder = excluded.holder, epoch = excluded.epoch,
+                 attempts = job_runs.attempts + 1, started_at = excluded.started_at
+             WHERE job_runs.finished_at IS NULL
+               AND (job_runs.epoch < excluded.epoch OR (job_runs.holder = excluded.holder AND job_runs.epoch = excluded.epoch))
+             RETURNING attempts",
+        )
+        .and_then(|mut s| s.query_row(params![job, slot, ts(slot_at), holder, epoch, ts(now)], |r| r.get(0)).optional())
+        .map_err(map_err)?;
+    if let Some(attempt) = claimed {
+        return Ok(Claim::Claimed { attempt });
+    }
+    let finished: Option<bool> = conn
+        .prepare_cached("SELECT finished_at IS NOT NULL FROM job_runs WHERE job = ?1 AND slot = ?2")
+        .and_then(|mut s| s.query_row(params![job, slot], |r| r.get(0)).optional())
+        .map_err(map_err)?;
+    Ok(if finished == Some(true) { Claim::Done } else { Claim::NotHolder })
+}
+
+pub(crate) fn finish_job_run(
+    conn: &Connection,
+    job: &str,
+    slot: i64,
+    holder: &str,
+    epoch: i64,
+    now: DateTime<Utc>,
+    outcome: &str,
+) -> Result<bool> {
+    let n = change(
         conn,
-        "INSERT INTO leases (job, holder, expires_at) VALUES (?1, ?2, ?3)
-         ON CONFLICT (job) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at
-         WHERE leases.holder = excluded.holder OR leases.expires_at <= ?4",
-        params![job, holder, ts(expires), ts(now)],
+        "UPDATE job_runs SET finished_at = ?5, outcome = ?6
+         WHERE job = ?1 AND slot = ?2 AND holder = ?3 AND epoch = ?4 AND finished_at IS NULL",
+        params![job, slot, holder, epoch, ts(now), outcome],
     )?;
-    Ok(changed > 0)
+    Ok(n > 0)
+}
+
+pub(crate) fn job_runs(conn: &Connection, job: Option<&str>, limit: u32) -> Result<Vec<JobRun>> {
+    let filter = if job.is_some() { "WHERE job = ?1" } else { "" };
+    let sql = format!(
+        "SELECT job, slot, slot_at, holder, epoch, attempts, started_at, finished_at, outcome FROM job_runs {filter}
+         ORDER BY slot_at DESC, job LIMIT ?2"
+    );
+    conn.prepare_cached(&sql)
+        .and_then(|mut s| {
+            s.query_map(params![job, limit], |r| {
+                Ok(JobRun {
+                    job: r.get(0)?,
+                    slot: r.get(1)?,
+                    slot_at: text_ts(r, 2)?,
+                    holder: r.get(3)?,
+                    epoch: r.get(4)?,
+                    attempts: r.get(5)?,
+                    started_at: text_ts(r, 6)?,
+                    finished_at: match r.get_ref(7)?.as_str_or_null()? {
+                        Some(t) => Some(parse_ts(t)?),
+                        None => None,
+                    },
+                    outcome: r.get(8)?,
+                })
+            })?
+            .collect()
+        })
+        .map_err(map_err)
+}
+
+pub(crate) fn add_reminders(conn: &Connection, reminders: &[Reminder]) -> Result<u64> {
+    let mut n = 0;
+    for r in reminders {
+        n += change(
+            conn,
+            "INSERT INTO reminders (case_id, kind, due_at, unit_id, created_at, job, slot) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+             ON CONFLICT (case_id, kind, due_at) DO NOTHING",
+            params![r.case_id.0, r.kind, ts(r.due_at), r.unit.map(|u| u.0), ts(r.created_at), r.job, r.slot],
+        )?;
+    }
+    Ok(n)
+}
+
+pub(crate) fn reminders(conn: &Connection, case: Option<CaseId>, limit: u32) -> Result<Vec<Reminder>> {
+    let filter = if case.is_some() { "WHERE case_id = ?1" } else { "" };
+    let sql = format!(
+        "SELECT case_id, kind, due_at, unit_id, created_at, job, slot FROM reminders {filter}
+         ORDER BY created_at DESC, case_id, kind LIMIT ?2"
+    );
+    conn.prepare_cached(&sql)
+        .and_then(|mut s| {
+            s.query_map(params![case.map(|c| c.0), limit], |r| {
+                Ok(Reminder {
+                    case_id: CaseId(r.get(0)?),
+                    kind: r.get(1)?,
+                    due_at: text_ts(r, 2)?,
+                    unit: r.get::<_, Option<i64>>(3)?.map(OrgId),
+                    created_at: text_ts(r, 4)?,
+                    job: r.get(5)?,
+                    slot: r.get(6)?,
+                })
+            })?
+            .collect()
+        })
+        .map_err(map_err)
 }
 
 // ----- personal-data access log -----

@@ -77,7 +77,7 @@ pub(crate) fn map_err(e: rusqlite::Error) -> StoreError {
     match code.code {
         ErrorCode::DiskFull => StoreError::Storage(format!("磁盘空间已满（SQLITE_FULL）：{detail}")),
         ErrorCode::SystemIoFailure => StoreError::Storage(format!("磁盘读写错误（SQLITE_IOERR）：{detail}")),
-        ErrorCode::ReadOnly => StoreError::Storage(format!("数据库文件只读，请检查文件权限和磁盘挂载（SQLITE_READONLY）：{detail}")),
+        ErrorCode::ReadOnly => StoreError::ReadOnly(format!("数据库文件只读，请检查文件权限和磁盘挂载（SQLITE_READONLY）：{detail}")),
         ErrorCode::CannotOpen => StoreError::Storage(format!("无法打开数据库文件，请检查路径和权限（SQLITE_CANTOPEN）：{detail}")),
         ErrorCode::PermissionDenied => StoreError::Storage(format!("没有访问数据库文件的权限（SQLITE_PERM）：{detail}")),
         ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked => {

@@ -525,8 +525,68 @@ impl Store for SqliteStore {
         self.readers.call(move |c| admin::get_blob(c, &sha256)).await
     }
 
-    async fn try_lease(&self, job: &str, holder: &str, now: DateTime<Utc>, ttl_secs: i64) -> Result<bool> {
+    async fn try_lease(&self, job: &str, holder: &str, now: DateTime<Utc>, ttl_secs: i64) -> Result<Option<i64>> {
         let (job, holder) = (job.to_string(), holder.to_string());
         self.writer.call(move |c| admin::try_lease(c, &job, &holder, now, ttl_secs)).await
+    }
+
+    async fn release_lease(&self, job: &str, holder: &str) -> Result<()> {
+        let (job, holder) = (job.to_string(), holder.to_string());
+        let now = ts(Utc::now());
+        let sql = "UPDATE leases SET expires_at = ?3 WHERE job = ?1 AND holder = ?2 AND expires_at > ?3";
+        self.writer.call(move |c| admin::change(c, sql, params![job, holder, now]).map(drop)).await
+    }
+
+    async fn leases(&self) -> Result<Vec<redress_store::Lease>> {
+        self.readers.call(admin::leases).await
+    }
+
+    async fn claim_job_run(
+        &self,
+        job: &str,
+        slot: i64,
+        slot_at: DateTime<Utc>,
+        holder: &str,
+        epoch: i64,
+        now: DateTime<Utc>,
+    ) -> Result<redress_store::Claim> {
+        let (job, holder) = (job.to_string(), holder.to_string());
+        self.writer.call(move |c| admin::claim_job_run(c, &job, slot, slot_at, &holder, epoch, now)).await
+    }
+
+    async fn finish_job_run(&self, job: &str, slot: i64, holder: &str, epoch: i64, now: DateTime<Utc>, outcome: &str) -> Result<bool> {
+        let (job, holder, outcome) = (job.to_string(), holder.to_string(), outcome.to_string());
+        self.writer.call(move |c| admin::finish_job_run(c, &job, slot, &holder, epoch, now, &outcome)).await
+    }
+
+    async fn job_runs(&self, job: Option<&str>, limit: u32) -> Result<Vec<redress_store::JobRun>> {
+        let job = job.map(str::to_string);
+        self.readers.call(move |c| admin::job_runs(c, job.as_deref(), limit)).await
+    }
+
+    async fn add_reminders(&self, reminders: &[redress_store::Reminder]) -> Result<u64> {
+        let reminders = reminders.to_vec();
+        self.writer.call(move |c| admin::add_reminders(c, &reminders)).await
+    }
+
+    async fn reminders(&self, case: Option<CaseId>, limit: u32) -> Result<Vec<redress_store::Reminder>> {
+        self.readers.call(move |c| admin::reminders(c, case, limit)).await
+    }
+
+    async fn rate_hit(&self, key: &str, window_start: DateTime<Utc>, add: i64) -> Result<i64> {
+        let key = key.to_string();
+        let sql = "INSERT INTO rate_windows (key, window_start, hits) VALUES (?1, ?2, max(?3, 0))
+                   ON CONFLICT (key, window_start) DO UPDATE SET hits = max(rate_windows.hits + ?3, 0) RETURNING hits";
+        self.writer
+            .call(move |c| {
+                c.prepare_cached(sql)
+                    .and_then(|mut s| s.query_row(params![key, ts(window_start), add], |r| r.get(0)))
+                    .map_err(crate::codec::map_err)
+            })
+            .await
+    }
+
+    async fn purge_rate_windows(&self, before: DateTime<Utc>) -> Result<u64> {
+        self.writer.call(move |c| admin::change(c, "DELETE FROM rate_windows WHERE window_start < ?1", [ts(before)])).await
     }
 }

@@ -11,6 +11,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (2, include_str!("../migrations/0002_supervised.sql")),
     (3, include_str!("../migrations/0003_unit_status.sql")),
     (4, include_str!("../migrations/0004_satisfaction.sql")),
+    (5, include_str!("../migrations/0005_jobs.sql")),
 ];
 
 /// Applies the migrations not yet recorded. Runs inside the writer's transaction, so a

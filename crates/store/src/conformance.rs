@@ -66,6 +66,10 @@ macro_rules! conformance_tests {
             settings_put_get_overwrite,
             blobs_put_get,
             leases_hold_expire_and_renew,
+            job_run_slots_are_claimed_once_and_taken_over,
+            concurrent_lease_takers_have_one_winner,
+            reminders_are_recorded_once_per_case_kind_and_deadline,
+            rate_windows_count_across_callers_and_purge,
             control_characters_in_case_text_round_trip,
             concurrent_creates_with_one_code_have_one_winner,
         );
@@ -973,14 +977,128 @@ pub async fn blobs_put_get(store: Arc<dyn Store>) {
 pub async fn leases_hold_expire_and_renew(store: Arc<dyn Store>) {
     let now = t(10, 0, 0);
     let at = |secs: i64| now + Duration::seconds(secs);
-    assert!(store.try_lease("deadline_scan", "a", at(0), 60).await.unwrap(), "free lease is taken");
-    assert!(!store.try_lease("deadline_scan", "b", at(30), 60).await.unwrap(), "held by a");
-    assert!(store.try_lease("retention", "b", at(30), 60).await.unwrap(), "jobs are independent");
-    assert!(store.try_lease("deadline_scan", "a", at(30), 60).await.unwrap(), "holder renews (until 90)");
-    assert!(!store.try_lease("deadline_scan", "b", at(61), 60).await.unwrap(), "renewal moved the expiry");
-    assert!(store.try_lease("deadline_scan", "b", at(91), 60).await.unwrap(), "lapsed lease is taken over");
-    assert!(!store.try_lease("deadline_scan", "a", at(92), 60).await.unwrap(), "a lost it");
-    assert!(store.try_lease("deadline_scan", "b", at(200), 60).await.unwrap(), "b may renew even after lapse");
+    assert_eq!(store.try_lease("deadline_scan", "a", at(0), 60).await.unwrap(), Some(1), "free lease is taken");
+    assert_eq!(store.try_lease("deadline_scan", "b", at(30), 60).await.unwrap(), None, "held by a");
+    assert_eq!(store.try_lease("retention", "b", at(30), 60).await.unwrap(), Some(1), "jobs are independent");
+    assert_eq!(store.try_lease("deadline_scan", "a", at(30), 60).await.unwrap(), Some(1), "holder renews (until 90)");
+    assert_eq!(store.try_lease("deadline_scan", "b", at(61), 60).await.unwrap(), None, "renewal moved the expiry");
+    assert_eq!(store.try_lease("deadline_scan", "b", at(91), 60).await.unwrap(), Some(2), "lapsed lease is taken over, epoch grows");
+    assert_eq!(store.try_lease("deadline_scan", "a", at(92), 60).await.unwrap(), None, "a lost it");
+    assert_eq!(store.try_lease("deadline_scan", "b", at(200), 60).await.unwrap(), Some(2), "b may renew even after lapse");
+    let leases = store.leases().await.unwrap();
+    assert_eq!(leases.iter().map(|l| (l.job.as_str(), l.holder.as_str(), l.epoch)).collect::<Vec<_>>(), vec![("deadline_scan", "b", 2), ("retention", "b", 1)]);
+    assert_eq!(leases[0].expires_at, at(260));
+    // Giving a lease up lets another take it at once (release uses the database's clock).
+    let real = Utc::now();
+    assert_eq!(store.try_lease("retention", "b", real, 60).await.unwrap(), Some(1));
+    store.release_lease("retention", "a").await.unwrap();
+    assert_eq!(store.try_lease("retention", "a", real + Duration::seconds(2), 60).await.unwrap(), None, "only the holder releases");
+    store.release_lease("retention", "b").await.unwrap();
+    assert_eq!(store.try_lease("retention", "a", real + Duration::seconds(2), 60).await.unwrap(), Some(2));
+}
+
+/// A run slot is claimed once: by the lease holder under its epoch, finished once; a slot whose
+/// holder died mid-run is taken over by the next holder, and the stale holder can no longer
+/// finish it.
+pub async fn job_run_slots_are_claimed_once_and_taken_over(store: Arc<dyn Store>) {
+    use crate::Claim;
+    let now = t(10, 0, 0);
+    let at = |secs: i64| now + Duration::seconds(secs);
+    let ea = store.try_lease("scan", "a", at(0), 5).await.unwrap().unwrap();
+    assert_eq!(store.claim_job_run("scan", 7, at(0), "b", 1, at(0)).await.unwrap(), Claim::NotHolder, "b holds no lease");
+    assert_eq!(store.claim_job_run("scan", 7, at(0), "a", ea + 1, at(0)).await.unwrap(), Claim::NotHolder, "wrong epoch");
+    assert_eq!(store.claim_job_run("scan", 7, at(0), "a", ea, at(1)).await.unwrap(), Claim::Claimed { attempt: 1 });
+    assert!(store.finish_job_run("scan", 7, "a", ea, at(2), "2 条提醒").await.unwrap());
+    assert!(!store.finish_job_run("scan", 7, "a", ea, at(2), "again").await.unwrap(), "finished once");
+    assert_eq!(store.claim_job_run("scan", 7, at(0), "a", ea, at(3)).await.unwrap(), Claim::Done, "a slot runs once");
+    assert_eq!(store.claim_job_run("scan", 9, at(6), "a", ea, at(6)).await.unwrap(), Claim::NotHolder, "lease lapsed at 5");
+
+    // a claims slot 8 and dies; b takes the lease after it lapses and takes the slot over.
+    store.try_lease("scan", "a", at(10), 5).await.unwrap().unwrap();
+    assert_eq!(store.claim_job_run("scan", 8, at(10), "a", ea, at(10)).await.unwrap(), Claim::Claimed { attempt: 1 });
+    assert_eq!(store.try_lease("scan", "b", at(12), 5).await.unwrap(), None);
+    let eb = store.try_lease("scan", "b", at(16), 5).await.unwrap().unwrap();
+    assert_eq!(eb, ea + 1);
+    assert_eq!(store.claim_job_run("scan", 8, at(10), "b", eb, at(16)).await.unwrap(), Claim::Claimed { attempt: 2 });
+    assert!(!store.finish_job_run("scan", 8, "a", ea, at(17), "stale").await.unwrap(), "fenced off");
+    assert!(store.finish_job_run("scan", 8, "b", eb, at(17), "0 条提醒").await.unwrap());
+
+    let runs = store.job_runs(Some("scan"), 10).await.unwrap();
+    assert_eq!(runs.len(), 2);
+    assert_eq!((runs[0].slot, runs[0].holder.as_str(), runs[0].attempts, runs[0].outcome.as_deref()), (8, "b", 2, Some("0 条提醒")));
+    assert_eq!(runs[0].finished_at, Some(at(17)));
+    assert_eq!((runs[1].slot, runs[1].holder.as_str(), runs[1].epoch, runs[1].slot_at), (7, "a", ea, at(0)));
+    assert!(store.job_runs(Some("other"), 10).await.unwrap().is_empty());
+    assert_eq!(store.job_runs(None, 1).await.unwrap().len(), 1);
+}
+
+/// Instances racing for one job: exactly one holds the lease and claims the slot.
+pub async fn concurrent_lease_takers_have_one_winner(store: Arc<dyn Store>) {
+    let now = t(10, 0, 0);
+    let mut tasks = vec![];
+    for i in 0..8 {
+        let store = store.clone();
+        tasks.push(tokio::spawn(async move {
+            let holder = format!("i{i}");
+            match store.try_lease("scan", &holder, now, 5).await.unwrap() {
+                Some(epoch) => Some(store.claim_job_run("scan", 1, now, &holder, epoch, now).await.unwrap()),
+                None => None,
+            }
+        }));
+    }
+    let mut claims = vec![];
+    for t in tasks {
+        claims.extend(t.await.unwrap());
+    }
+    assert_eq!(claims, vec![crate::Claim::Claimed { attempt: 1 }]);
+    assert_eq!(store.job_runs(None, 10).await.unwrap().len(), 1);
+}
+
+pub async fn reminders_are_recorded_once_per_case_kind_and_deadline(store: Arc<dyn Store>) {
+    let c1 = create(store.as_ref(), 1).await;
+    let c2 = create(store.as_ref(), 2).await;
+    let due = t(20, 16, 0);
+    let r = |case: &Case, kind: &str, due_at, slot| crate::Reminder {
+        case_id: case.id,
+        kind: kind.into(),
+        due_at,
+        unit: Some(OrgId(20)),
+        created_at: t(19, 1, 0) + Duration::seconds(slot),
+        job: "deadline_scan".into(),
+        slot,
+    };
+    assert_eq!(store.add_reminders(&[]).await.unwrap(), 0);
+    assert_eq!(store.add_reminders(&[r(&c1, "due_soon", due, 1), r(&c2, "due_soon", due, 1)]).await.unwrap(), 2);
+    assert_eq!(store.add_reminders(&[r(&c1, "due_soon", due, 2), r(&c1, "overdue", due, 2)]).await.unwrap(), 1, "due_soon already recorded");
+    assert_eq!(store.add_reminders(&[r(&c1, "due_soon", due + Duration::days(3), 3)]).await.unwrap(), 1, "a new deadline (extension) reminds again");
+    let mine = store.reminders(Some(c1.id), 10).await.unwrap();
+    assert_eq!(mine.iter().map(|r| (r.kind.as_str(), r.slot)).collect::<Vec<_>>(), vec![("due_soon", 3), ("overdue", 2), ("due_soon", 1)]);
+    assert_eq!(mine[2], r(&c1, "due_soon", due, 1));
+    assert_eq!(store.reminders(None, 10).await.unwrap().len(), 4);
+}
+
+pub async fn rate_windows_count_across_callers_and_purge(store: Arc<dyn Store>) {
+    let w1 = t(10, 0, 0);
+    let w2 = t(10, 0, 1);
+    let mut tasks = vec![];
+    for _ in 0..10 {
+        let store = store.clone();
+        tasks.push(tokio::spawn(async move { store.rate_hit("lookup:1.2.3.4", w1, 1).await.unwrap() }));
+    }
+    let mut counts = vec![];
+    for t in tasks {
+        counts.push(t.await.unwrap());
+    }
+    counts.sort();
+    assert_eq!(counts, (1..=10).collect::<Vec<i64>>(), "every hit counted once");
+    assert_eq!(store.rate_hit("lookup:5.6.7.8", w1, 1).await.unwrap(), 1, "keys are separate");
+    assert_eq!(store.rate_hit("lookup:1.2.3.4", w2, 1).await.unwrap(), 1, "a new window starts at 1");
+    assert_eq!(store.rate_hit("lookup:1.2.3.4", w2, 0).await.unwrap(), 1, "0 reads");
+    assert_eq!(store.rate_hit("login:x", w2, 0).await.unwrap(), 0, "reading a new key counts nothing");
+    assert_eq!(store.purge_rate_windows(w2).await.unwrap(), 2);
+    assert_eq!(store.rate_hit("lookup:1.2.3.4", w2, 1).await.unwrap(), 2, "the current window stays");
+    assert_eq!(store.rate_hit("lookup:1.2.3.4", w2, -2).await.unwrap(), 0, "reset");
+    assert_eq!(store.rate_hit("lookup:1.2.3.4", w2, -5).await.unwrap(), 0, "never below 0");
 }
 
 // ---- postgres additions ----

@@ -27,9 +27,12 @@ pub enum StoreError {
     /// The database cannot be reached or is restarting: worth retrying.
     #[error("数据库暂时不可用：{0}")]
     Unavailable(String),
-    /// Disk full, read-only file, permissions: needs an operator.
+    /// Disk full, I/O errors, permissions: needs an operator.
     #[error("数据库无法写入：{0}")]
     Storage(String),
+    /// The database file (or its disk) is read-only: reads work, writes wait for an operator.
+    #[error("数据库当前只读，暂不能保存：{0}")]
+    ReadOnly(String),
     #[error("数据损坏：{0}")]
     Corrupt(String),
     #[error("数据库错误：{0}")]
@@ -123,9 +126,46 @@ pub trait Store: Send + Sync + 'static {
 
     // ----- background jobs -----
 
-    /// Takes or renews the lease on a named job for `ttl_secs`; true if `holder` has it.
-    /// A lease that lapsed (holder died) can be taken by anyone.
-    async fn try_lease(&self, job: &str, holder: &str, now: DateTime<Utc>, ttl_secs: i64) -> Result<bool>;
+    /// Takes or renews the lease on a named job for `ttl_secs`; `Some(epoch)` if `holder` has
+    /// it. A lease that lapsed (holder died) can be taken by anyone, and then its epoch (the
+    /// fencing token) grows by one; a holder renewing keeps its epoch.
+    async fn try_lease(&self, job: &str, holder: &str, now: DateTime<Utc>, ttl_secs: i64) -> Result<Option<i64>>;
+    /// Gives the lease up (graceful shutdown), so another instance takes over at once.
+    async fn release_lease(&self, job: &str, holder: &str) -> Result<()>;
+    /// Every job's lease, by job name.
+    async fn leases(&self) -> Result<Vec<Lease>>;
+    /// Claims run slot `slot` of `job` for `holder`, atomically and only while `holder` holds
+    /// the job's lease under `epoch` at `now`. A slot that finished is `Done`; a slot whose run
+    /// was started under an older epoch (its holder died) is taken over (`attempt` + 1).
+    async fn claim_job_run(
+        &self,
+        job: &str,
+        slot: i64,
+        slot_at: DateTime<Utc>,
+        holder: &str,
+        epoch: i64,
+        now: DateTime<Utc>,
+    ) -> Result<Claim>;
+    /// Marks the run finished with `outcome`; false (nothing written) unless `holder` still
+    /// owns the run under `epoch` and it was not finished yet.
+    async fn finish_job_run(&self, job: &str, slot: i64, holder: &str, epoch: i64, now: DateTime<Utc>, outcome: &str) -> Result<bool>;
+    /// Runs, newest slot first, of one job or all.
+    async fn job_runs(&self, job: Option<&str>, limit: u32) -> Result<Vec<JobRun>>;
+
+    /// Records reminders, skipping any already recorded for the same case, kind and deadline;
+    /// returns how many were new.
+    async fn add_reminders(&self, reminders: &[Reminder]) -> Result<u64>;
+    /// Reminders, newest first, of one case or all.
+    async fn reminders(&self, case: Option<CaseId>, limit: u32) -> Result<Vec<Reminder>>;
+
+    // ----- shared rate limits -----
+
+    /// Adds `add` hits (1 to count one, 0 to read, minus the count to reset) to `key` in the
+    /// fixed window starting at `window_start` and returns the window's count after it.
+    /// Shared by every instance on the database.
+    async fn rate_hit(&self, key: &str, window_start: DateTime<Utc>, add: i64) -> Result<i64>;
+    /// Deletes the counters of windows that started before `before`; returns how many.
+    async fn purge_rate_windows(&self, before: DateTime<Utc>) -> Result<u64>;
 }
 
 /// One gauge or counter of a store's runtime state (see [`Store::runtime_stats`]).

@@ -168,3 +168,60 @@ pub const FOLLOWED_UP_STATUSES: &[redress_domain::Status] = &[
     redress_domain::Status::UnderRecheck,
     redress_domain::Status::Final,
 ];
+
+/// Who holds a background job's lease, and until when. `epoch` is the fencing token: it grows
+/// by one each time the lease passes to another holder, so a holder that lost it (paused,
+/// partitioned) cannot claim or finish runs any more.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Lease {
+    pub job: String,
+    pub holder: String,
+    pub epoch: i64,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// The answer to [`crate::Store::claim_job_run`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Claim {
+    /// This holder runs the slot now; `attempt` is 1 unless an earlier holder died mid-run.
+    Claimed { attempt: i32 },
+    /// The slot already ran to the end: nothing to do.
+    Done,
+    /// The caller does not hold the job's lease (any more) under this epoch.
+    NotHolder,
+}
+
+/// One run slot of a scheduled job: recorded once per `(job, slot)`, whoever ran it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JobRun {
+    pub job: String,
+    /// Interval jobs: the slot's number (start ÷ interval); daily jobs: the day's number.
+    pub slot: i64,
+    /// When the slot became due.
+    pub slot_at: DateTime<Utc>,
+    /// The instance that ran (or is running) it, and its lease epoch.
+    pub holder: String,
+    pub epoch: i64,
+    /// More than 1 when a holder died mid-run and another took the slot over.
+    pub attempts: i32,
+    pub started_at: DateTime<Utc>,
+    pub finished_at: Option<DateTime<Utc>>,
+    /// What the run did ("3 条提醒"), or the error it ended with.
+    pub outcome: Option<String>,
+}
+
+/// A deadline reminder recorded by the deadline scan: once per case, kind and deadline.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reminder {
+    pub case_id: CaseId,
+    /// `due_soon` (临期), `overdue` (超期) or `supervision_overdue` (督办逾期, escalated).
+    pub kind: String,
+    /// The deadline the reminder is about.
+    pub due_at: DateTime<Utc>,
+    /// The responsible unit when it was recorded.
+    pub unit: Option<OrgId>,
+    pub created_at: DateTime<Utc>,
+    /// The job and run slot that recorded it.
+    pub job: String,
+    pub slot: i64,
+}

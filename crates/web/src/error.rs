@@ -40,6 +40,7 @@ impl ApiError {
             AppError::Store(StoreError::NotFound) | AppError::NotFound(_) => StatusCode::NOT_FOUND,
             AppError::Store(StoreError::Unavailable(_)) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Store(StoreError::Storage(_)) => StatusCode::INSUFFICIENT_STORAGE,
+            AppError::Store(StoreError::ReadOnly(_)) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
             AppError::Unauthenticated => StatusCode::UNAUTHORIZED,
             AppError::Forbidden(_) => StatusCode::FORBIDDEN,
@@ -73,6 +74,8 @@ impl IntoResponse for ApiError {
         let retry = match e {
             AppError::RateLimited { retry_after_secs } => Some(*retry_after_secs),
             AppError::Store(StoreError::Unavailable(_)) => Some(2),
+            AppError::Unavailable(_) => Some(5),
+            AppError::Store(StoreError::ReadOnly(_)) => Some(30),
             _ => None,
         };
         if let Some(s) = retry {

@@ -38,8 +38,9 @@ impl AppState {
     pub fn new(app: Arc<App>) -> AppState {
         AppState {
             app,
-            lookup_limiter: Arc::new(ratelimit::RateLimiter::new(30, 10)), submit_limiter: Arc::new(ratelimit::RateLimiter::new(2, 10)),
-            open311_limiter: Arc::new(ratelimit::RateLimiter::new(600, 120)),
+            lookup_limiter: Arc::new(ratelimit::RateLimiter::named("lookup", 30, 10)),
+            submit_limiter: Arc::new(ratelimit::RateLimiter::named("submit", 2, 10)),
+            open311_limiter: Arc::new(ratelimit::RateLimiter::named("open311", 600, 120)),
             secure_cookies: true,
             metrics: Arc::default(),
         }

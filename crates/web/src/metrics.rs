@@ -205,6 +205,7 @@ pub async fn handler(State(s): State<AppState>) -> Response {
         header_lines(&mut out, "redress_cases_overdue", "gauge", "Open cases past their deadline (counted at most every 30 s).");
         let _ = writeln!(out, "redress_cases_overdue {overdue}");
     }
+    job_metrics(&mut out, &s.app).await;
     if let Some(rss) = resident_bytes() {
         header_lines(&mut out, "process_resident_memory_bytes", "gauge", "Resident memory size in bytes.");
         let _ = writeln!(out, "process_resident_memory_bytes {rss}");
@@ -213,6 +214,43 @@ pub async fn handler(State(s): State<AppState>) -> Response {
     let _ = writeln!(out, "redress_uptime_seconds {}", m.started.elapsed().as_secs_f64());
 
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8"), (header::CACHE_CONTROL, "no-store")], out).into_response()
+}
+
+/// Background jobs: this instance's leases and runs, and from the store (all instances) how
+/// long ago each job last finished and how many run slots it is behind.
+async fn job_metrics(out: &mut String, app: &App) {
+    let (_, jobs) = app.jobs.snapshot();
+    if jobs.is_empty() {
+        return;
+    }
+    let now = app.now();
+    let runs = app.store.job_runs(None, 200).await.unwrap_or_default();
+    header_lines(out, "redress_job_lease_held", "gauge", "1 while this instance holds the job's lease.");
+    for (spec, c) in &jobs {
+        let _ = writeln!(out, "redress_job_lease_held{{job=\"{}\"}} {}", spec.name, u8::from(c.held));
+    }
+    header_lines(out, "redress_job_runs_total", "counter", "Job runs this instance finished, by result.");
+    for (spec, c) in &jobs {
+        let _ = writeln!(out, "redress_job_runs_total{{job=\"{}\",result=\"ok\"}} {}", spec.name, c.runs - c.failures);
+        let _ = writeln!(out, "redress_job_runs_total{{job=\"{}\",result=\"error\"}} {}", spec.name, c.failures);
+    }
+    header_lines(out, "redress_job_lease_takeovers_total", "counter", "Times this instance took a job's lease.");
+    for (spec, c) in &jobs {
+        let _ = writeln!(out, "redress_job_lease_takeovers_total{{job=\"{}\"}} {}", spec.name, c.takeovers);
+    }
+    header_lines(out, "redress_job_last_run_age_seconds", "gauge", "Seconds since the job last finished on any instance.");
+    for (spec, _) in &jobs {
+        if let Some(at) = runs.iter().filter(|r| r.job == spec.name).filter_map(|r| r.finished_at).max() {
+            let _ = writeln!(out, "redress_job_last_run_age_seconds{{job=\"{}\"}} {}", spec.name, (now - at).num_milliseconds() as f64 / 1000.0);
+        }
+    }
+    header_lines(out, "redress_job_slots_behind", "gauge", "Run slots due but not finished since the job's last finished slot (the job queue depth).");
+    for (spec, _) in &jobs {
+        let (current, _) = spec.schedule.current_slot(now);
+        let last = runs.iter().filter(|r| r.job == spec.name && r.finished_at.is_some()).map(|r| r.slot).max();
+        let behind = last.map_or(1, |l| (current - l).max(0));
+        let _ = writeln!(out, "redress_job_slots_behind{{job=\"{}\"}} {behind}", spec.name);
+    }
 }
 
 fn header_lines(out: &mut String, name: &str, kind: &str, help: &str) {

@@ -172,7 +172,7 @@ impl From<AppError> for Failure {
             AppError::Forbidden(m) => (StatusCode::FORBIDDEN, m.clone()),
             AppError::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, "请求过于频繁，请稍后再试".to_string()),
             AppError::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, e.to_string()),
-            AppError::Store(StoreError::Unavailable(_)) | AppError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, e.to_string()),
+            AppError::Store(StoreError::Unavailable(_) | StoreError::ReadOnly(_)) | AppError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, e.to_string()),
             AppError::Store(_) => (StatusCode::INTERNAL_SERVER_ERROR, "服务器内部错误，请稍后再试".to_string()),
         };
         if status.is_server_error() {
@@ -252,8 +252,8 @@ fn client_of(connect: &Option<ConnectInfo<SocketAddr>>) -> String {
     connect.as_ref().map(|c| c.0.ip().to_string()).unwrap_or_else(|| "local".into())
 }
 
-fn limit(s: &AppState, connect: &Option<ConnectInfo<SocketAddr>>) -> Result<(), Failure> {
-    s.open311_limiter.take(&client_of(connect)).map_err(|secs| Failure::from(AppError::RateLimited { retry_after_secs: secs }))
+async fn limit(s: &AppState, connect: &Option<ConnectInfo<SocketAddr>>) -> Result<(), Failure> {
+    s.open311_limiter.check(&s.app, &client_of(connect)).await.map_err(|secs| Failure::from(AppError::RateLimited { retry_after_secs: secs }))
 }
 
 // ---------------------------------------------------------------- handlers
@@ -294,7 +294,7 @@ async fn get_collection(
 ) -> Answer {
     let (stem, fmt) = split(&file)?;
     let run = async {
-        limit(&s, &connect)?;
+        limit(&s, &connect).await?;
         let p = query(q)?;
         match stem {
             "services" => {
@@ -410,7 +410,7 @@ async fn get_request(
 ) -> Answer {
     let (id, fmt) = split(&file)?;
     let run = async {
-        limit(&s, &connect)?;
+        limit(&s, &connect).await?;
         let p = query(q)?;
         let viewer = viewer(&s, &p).await?;
         let view = s.app.open311_request(id, viewer.as_ref()).await?;
@@ -424,7 +424,7 @@ async fn get_request(
 async fn get_token(State(s): State<AppState>, connect: Option<ConnectInfo<SocketAddr>>, Path(file): Path<String>) -> Answer {
     let (token, fmt) = split(&file)?;
     let run = async {
-        limit(&s, &connect)?;
+        limit(&s, &connect).await?;
         let view = s.app.open311_request(token, None).await?;
         let node = Node::Obj(vec![("service_request_id", Node::Text(view.service_request_id)), ("token", Node::text(token))]);
         Ok(respond(StatusCode::OK, fmt, "service_requests", Node::List("request", vec![node])))

@@ -207,6 +207,7 @@ pub fn document() -> Value {
                     "401": err_responses(&["401"])["401"], "403": err_responses(&["403"])["403"],
                     "413": { "description": "超过 Excel 单表行数上限", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } } },
                     "422": err_responses(&["422"])["422"], "503": err_responses(&["503"])["503"] } } },
+            "/api/v1/admin/jobs": { "get": op("后台任务：周期、租约持有实例、最近运行（系统管理员）", "200", "instance、jobs、runs", &["401", "403"], json!({})) },
             "/api/v1/access-log": { "get": op("个人信息查看记录（审计员、管理员）", "200", "记录", &["401", "403"], json!({ "parameters": [
                 { "name": "case_id", "in": "query", "schema": { "type": "integer" } },
                 { "name": "limit", "in": "query", "schema": { "type": "integer" } }

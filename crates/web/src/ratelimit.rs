@@ -1,10 +1,15 @@
-//! A small per-client token bucket for unauthenticated endpoints (public lookup).
+//! Per-client limits for unauthenticated endpoints (public lookup, portal submission,
+//! Open311 reads). With one instance (SQLite) a token bucket in this process; on PostgreSQL a
+//! fixed-window counter in the database (`App::shared_hit`) with the same long-run rate and
+//! burst, so that any number of instances share one limit. Should the database not answer,
+//! the local bucket decides (the request will mostly fail for the same reason anyway).
 
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::Instant;
 
 pub struct RateLimiter {
+    name: &'static str,
     per_minute: f64,
     burst: f64,
     buckets: Mutex<HashMap<String, (f64, Instant)>>,
@@ -12,7 +17,26 @@ pub struct RateLimiter {
 
 impl RateLimiter {
     pub fn new(per_minute: u32, burst: u32) -> RateLimiter {
-        RateLimiter { per_minute: per_minute as f64, burst: burst as f64, buckets: Mutex::new(HashMap::new()) }
+        RateLimiter::named("limit", per_minute, burst)
+    }
+
+    /// `name` keeps the shared counters of different limits apart.
+    pub fn named(name: &'static str, per_minute: u32, burst: u32) -> RateLimiter {
+        RateLimiter { name, per_minute: per_minute as f64, burst: burst as f64, buckets: Mutex::new(HashMap::new()) }
+    }
+
+    /// Takes one hit for `key`, in the database when the app shares limits across instances;
+    /// on refusal returns the seconds until the client may try again.
+    pub async fn check(&self, app: &redress_app::App, key: &str) -> Result<(), u64> {
+        if app.shares_limits() {
+            // `burst` hits per window of `burst` minutes-worth of the rate.
+            let window = (self.burst * 60.0 / self.per_minute).ceil().max(1.0) as i64;
+            match app.shared_hit(&format!("{}:{key}", self.name), self.burst as i64, window).await {
+                Ok(verdict) => return verdict,
+                Err(e) => tracing::warn!(error = %e, limit = self.name, "shared rate limit unavailable; limiting in this process"),
+            }
+        }
+        self.take(key)
     }
 
     /// Takes one token for `key`; on refusal returns the seconds until one is available.

@@ -19,6 +19,8 @@ pub struct Response {
     pub body: Vec<u8>,
     /// The server asked to close the connection after this response.
     pub close: bool,
+    /// `Retry-After` in seconds, when the server sent one (429, 503).
+    pub retry_after: Option<u64>,
 }
 
 impl Response {
@@ -101,6 +103,7 @@ impl Conn {
         let mut length: Option<usize> = None;
         let mut chunked = false;
         let mut close = status_line.starts_with("HTTP/1.0");
+        let mut retry_after = None;
         for line in lines {
             let Some((name, value)) = line.split_once(':') else { continue };
             let value = value.trim();
@@ -110,6 +113,8 @@ impl Conn {
                 chunked = value.to_ascii_lowercase().contains("chunked");
             } else if name.eq_ignore_ascii_case("connection") {
                 close = value.eq_ignore_ascii_case("close");
+            } else if name.eq_ignore_ascii_case("retry-after") {
+                retry_after = value.parse().ok();
             }
         }
         self.pos = head_end;
@@ -134,7 +139,7 @@ impl Conn {
             b
         };
         self.compact();
-        Ok(Response { status, body, close })
+        Ok(Response { status, body, close, retry_after })
     }
 
     async fn take(&mut self, n: usize) -> io::Result<Vec<u8>> {

@@ -45,7 +45,7 @@ pub struct Raw {
 }
 
 impl Raw {
-    fn merge(&mut self, o: Raw) {
+    pub fn merge(&mut self, o: Raw) {
         self.created += o.created;
         self.created_all += o.created_all;
         self.errors += o.errors;

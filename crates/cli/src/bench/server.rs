@@ -30,10 +30,16 @@ pub struct Server {
 impl Server {
     /// Starts `bin` with `args` in the directory `cwd` (where anything the server keeps beside
     /// itself, such as a search index, lands) and waits (up to `timeout`) for an
-    /// `http://host:port` in its output. Everything it prints goes to `log`.
+    /// `http://host:port` in its output. Everything it prints goes to `log`. Unless `args` say
+    /// otherwise, the server keeps its full-text index beside the log (`LOG.index`), so that
+    /// several servers started in one directory on one PostgreSQL database each have their own.
     pub fn start(bin: &Path, args: &[String], cwd: &Path, log: &Path, timeout: Duration) -> anyhow::Result<Server> {
         let mut cmd = Command::new(bin);
-        cmd.args(args).current_dir(cwd).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
+        cmd.args(args);
+        if !args.iter().any(|a| a == "--index-dir" || a == "--no-index") {
+            cmd.arg("--index-dir").arg(log.with_extension("index"));
+        }
+        cmd.current_dir(cwd).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
         let mut child = cmd.spawn().with_context(|| format!("cannot start {}", bin.display()))?;
         let file = std::fs::OpenOptions::new().create(true).append(true).open(log).with_context(|| format!("cannot open {}", log.display()))?;
         let file = std::sync::Arc::new(std::sync::Mutex::new(file));

@@ -150,6 +150,11 @@ pub async fn access_log(State(s): State<AppState>, Auth(p): Auth, Query(q): Quer
     Ok(Json(json!({ "items": items })))
 }
 
+/// Background jobs: schedule, lease holder, latest runs (system administrators).
+pub async fn jobs(State(s): State<AppState>, Auth(p): Auth) -> ApiResult<impl IntoResponse> {
+    Ok(Json(s.app.jobs_overview(&p).await?))
+}
+
 pub async fn verify(State(s): State<AppState>, Auth(p): Auth) -> ApiResult<impl IntoResponse> {
     require_any(&p, &[Role::Auditor, Role::Admin])?;
     let report = redress_app::verify::verify(s.app.store.as_ref(), &|_, _, _| {}).await?;

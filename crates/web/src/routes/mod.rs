@@ -46,6 +46,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/ledger", get(ledger::api))
         .route("/console/ledger", get(ledger::console))
         .route("/api/v1/verify", post(admin::verify))
+        .route("/api/v1/admin/jobs", get(admin::jobs))
         .route("/api/v1/cases/similar", post(text::similar_for_intake))
         .route("/api/v1/cases/:id/similar", get(text::similar_to_case))
         .route("/api/v1/clusters", get(text::clusters))

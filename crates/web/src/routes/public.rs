@@ -40,7 +40,7 @@ pub async fn lookup(
     Query(q): Query<LookupQuery>,
 ) -> ApiResult<impl IntoResponse> {
     let client = connect.map(|c| c.0.ip().to_string()).unwrap_or_else(|| "local".into());
-    s.lookup_limiter.take(&client).map_err(|secs| ApiError(AppError::RateLimited { retry_after_secs: secs }))?;
+    s.lookup_limiter.check(&s.app, &client).await.map_err(|secs| ApiError(AppError::RateLimited { retry_after_secs: secs }))?;
     let view = s.app.public_lookup(&code, q.phone4.as_deref()).await?;
     Ok(Json(view))
 }

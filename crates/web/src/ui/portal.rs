@@ -157,7 +157,7 @@ pub async fn submit(State(s): State<AppState>, connect: Option<ConnectInfo<Socke
     if !forms::form_token_ok(&headers, &f) {
         return (set, render_status(StatusCode::FORBIDDEN, &submit_page(csrf, places(&s).await, f.values(), HashMap::new(), Some(text::CSRF_FAILED.into())))).into_response();
     }
-    if let Err(secs) = s.submit_limiter.take(&client_of(&connect)) {
+    if let Err(secs) = s.submit_limiter.check(&s.app, &client_of(&connect)).await {
         let msg = format!("提交过于频繁，请{secs}秒后再试。您填写的内容已保留。");
         return (set, render_status(StatusCode::TOO_MANY_REQUESTS, &submit_page(csrf, places(&s).await, f.values(), HashMap::new(), Some(msg)))).into_response();
     }
@@ -243,7 +243,7 @@ async fn lookup_page(s: &AppState, client: &str, csrf: String, code: &str, phone
     if code.is_empty() {
         return (StatusCode::OK, page);
     }
-    if let Err(secs) = s.lookup_limiter.take(client) {
+    if let Err(secs) = s.lookup_limiter.check(&s.app, client).await {
         page.error = Some(format!("查询过于频繁，请{secs}秒后再试"));
         return (StatusCode::TOO_MANY_REQUESTS, page);
     }
@@ -286,7 +286,7 @@ async fn petitioner_action(s: AppState, connect: Option<ConnectInfo<SocketAddr>>
         let (_, page) = lookup_page(&s, &client, csrf, &code, &phone4, None, Some(text::CSRF_FAILED.into())).await;
         return (set, render_status(StatusCode::FORBIDDEN, &page)).into_response();
     }
-    if let Err(secs) = s.lookup_limiter.take(&client) {
+    if let Err(secs) = s.lookup_limiter.check(&s.app, &client).await {
         return error_page(StatusCode::TOO_MANY_REQUESTS, "操作过于频繁", &format!("请{secs}秒后再试"), "/lookup");
     }
     let result = match what {
