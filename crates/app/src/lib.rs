@@ -14,7 +14,7 @@ pub mod import;
 pub mod jobs;
 pub mod ledger;
 pub mod limits;
-pub mod memory;
+pub mod os;
 pub mod open311;
 pub mod permissions;
 pub mod portal;

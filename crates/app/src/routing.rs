@@ -150,7 +150,7 @@ impl App {
         };
         let (unit_model, cat_model) = tokio::task::spawn_blocking(move || {
             let models = (train(units), train(cats));
-            crate::memory::release_free_heap();
+            crate::os::release_free_heap();
             models
         })
         .await

@@ -297,7 +297,7 @@ impl App {
         }
         let ix = tokio::task::spawn_blocking(move || {
             ix.finish_bulk();
-            crate::memory::release_free_heap();
+            crate::os::release_free_heap();
             ix
         })
         .await

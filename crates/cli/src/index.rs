@@ -121,7 +121,7 @@ pub async fn start_for_server(db: &Db, app: &Arc<App>, dir: Option<PathBuf>, aft
         loop {
             match follow::catch_up(&index, &store).await {
                 Ok(seq) => {
-                    redress_app::memory::release_free_heap();
+                    redress_app::os::release_free_heap();
                     tracing::info!(dir = %index.dir().display(), docs = index.num_docs(), last_seq = seq, "search index ready");
                     app.set_search(index.clone());
                     follow::follow(index, store).await;

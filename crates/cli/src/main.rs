@@ -95,7 +95,7 @@ fn main() -> ExitCode {
     };
     init_logging(serve_logs);
     if serve_logs.is_some() {
-        redress_app::memory::limit_heap_arenas();
+        redress_app::os::limit_heap_arenas();
     }
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,

@@ -95,12 +95,23 @@ pub struct Options {
     pub writer_threads: usize,
     /// Memory the writer may buffer before it writes a segment, over all threads.
     pub writer_memory: usize,
+    /// Index at a lower CPU priority than the process's other work (a server following the
+    /// log: intake and queries come first, the index catches up when they slow).
+    pub background: bool,
+}
+
+/// The nice value of a server's indexing threads.
+const BACKGROUND_NICE: i32 = 10;
+
+/// The writer's indexing threads (named by tantivy) yield to requests under load.
+fn lower_indexing_priority() {
+    redress_app::os::lower_thread_priority("thrd-tantivy-index", BACKGROUND_NICE);
 }
 
 impl Default for Options {
     /// For a server following the log: one thread, 64 MB.
     fn default() -> Options {
-        Options { segmenter: None, writer_threads: 1, writer_memory: 64 << 20 }
+        Options { segmenter: None, writer_threads: 1, writer_memory: 64 << 20, background: true }
     }
 }
 
@@ -108,7 +119,7 @@ impl Options {
     /// For a bulk build: every core (at most 4), 256 MB.
     pub fn bulk() -> Options {
         let threads = std::thread::available_parallelism().map_or(2, |n| n.get()).clamp(1, 4);
-        Options { segmenter: None, writer_threads: threads, writer_memory: 256 << 20 }
+        Options { segmenter: None, writer_threads: threads, writer_memory: 256 << 20, background: false }
     }
 }
 
@@ -125,6 +136,8 @@ pub struct SearchIndex {
     committed_seq: Mutex<i64>,
     /// Whether documents were added or deleted since the last commit.
     dirty: std::sync::atomic::AtomicBool,
+    /// Indexing threads run at a lower priority ([`Options::background`]).
+    background: bool,
 }
 
 impl SearchIndex {
@@ -169,6 +182,9 @@ impl SearchIndex {
             tantivy::TantivyError::LockFailure(..) => SearchError::Locked(dir.to_path_buf()),
             e => SearchError::Index(e.to_string()),
         })?;
+        if opts.background {
+            lower_indexing_priority();
+        }
         let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into().map_err(|e| SearchError::Index(e.to_string()))?;
         let me = SearchIndex {
             dir: dir.to_path_buf(),
@@ -179,6 +195,7 @@ impl SearchIndex {
             segmenter,
             committed_seq: Mutex::new(payload.last_seq),
             dirty: Default::default(),
+            background: opts.background,
         };
         if read_payload(&me.index).is_none() {
             // A new index: commit once so the payload (segmenter, seq 0) is on disk.
@@ -299,6 +316,10 @@ impl SearchIndex {
             let mut prepared = w.prepare_commit().map_err(|e| SearchError::Index(e.to_string()))?;
             prepared.set_payload(&payload);
             prepared.commit().map_err(|e| SearchError::Index(e.to_string()))?;
+        }
+        if self.background {
+            // tantivy starts new indexing threads at every commit.
+            lower_indexing_priority();
         }
         *committed = last_seq;
         self.reader.reload().map_err(|e| SearchError::Index(e.to_string()))?;
