@@ -42,7 +42,10 @@ pub struct HistoryItem {
 const WRITE_ATTEMPTS: usize = 4;
 
 pub fn derived(cfg: &Config, case: &Case) -> Derived {
-    Derived { due_at: case.staff_deadline(&cfg.rules, &cfg.calendar).map(|d| d.due_at), orgs: case_orgs(case) }
+    let due_at = case.staff_deadline(&cfg.rules, &cfg.calendar).map(|d| d.due_at);
+    let town = case.matter.location.org.and_then(|o| cfg.tree.town_of(o));
+    let facts = redress_store::CaseFacts::of(case, town, due_at, &cfg.rules, &cfg.calendar);
+    Derived { due_at, orgs: case_orgs(case), facts: Some(facts) }
 }
 
 fn new_code() -> TrackingCode {

@@ -10,6 +10,8 @@ pub mod config;
 pub mod demo;
 pub mod documents;
 pub mod error;
+pub mod figures;
+pub mod dashboard;
 pub mod import;
 pub mod ledger;
 pub mod open311;

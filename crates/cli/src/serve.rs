@@ -56,6 +56,13 @@ pub async fn run(db: &Db, args: ServeArgs) -> anyhow::Result<ExitCode> {
         app.set_category_model(model);
     }
     tokio::spawn(train_routing_models(app.clone()));
+    // A database from before the dashboard gets its case facts once, in the background.
+    let backfill = app.clone();
+    tokio::spawn(async move {
+        if let Err(e) = backfill.backfill_facts().await {
+            tracing::warn!(error = %e, "case facts backfill failed");
+        }
+    });
     // Full-text search and similar cases follow the log in this process. Opt-in until they
     // meet their budgets at 1 million cases (see bench/RESULTS.md): on by default they tripled
     // the CPU per intake and grew memory without bound on a large database.

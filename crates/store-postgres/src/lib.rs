@@ -10,6 +10,7 @@
 //!   [`StoreError::Unavailable`]; unique violations are [`StoreError::Duplicate`].
 
 mod error;
+mod facts;
 mod list;
 mod migrate;
 pub mod testing;
@@ -350,6 +351,60 @@ impl Store for PgStore {
         );
         let rows = self.query(&sql, &[]).await?;
         Ok(rows.iter().filter_map(|r| Some((redress_domain::case::Satisfaction::parse(r.get(0))?, r.get::<_, i64>(1)))).collect())
+    }
+
+    async fn fact_groups(&self, q: &redress_store::FactQuery) -> Result<Vec<redress_store::FactGroup>> {
+        let sql = facts::groups_sql(q);
+        let rows = match &q.category {
+            Some(c) => self.query(&sql, &[c]).await?,
+            None => self.query(&sql, &[]).await?,
+        };
+        Ok(rows.iter().map(facts::group).collect())
+    }
+
+    async fn overdue_groups(&self, q: &redress_store::FactQuery, now: DateTime<Utc>) -> Result<Vec<redress_store::FactGroup>> {
+        let sql = facts::overdue_sql(q);
+        let rows = match &q.category {
+            Some(c) => self.query(&sql, &[c, &now]).await?,
+            None => self.query(&sql, &[&now]).await?,
+        };
+        Ok(rows.iter().map(facts::overdue_group).collect())
+    }
+
+    async fn fact_case_ids(&self, q: &redress_store::FactQuery, overdue_at: Option<DateTime<Utc>>, limit: u32, offset: u32) -> Result<(Vec<CaseId>, i64)> {
+        let w = facts::case_ids_where(q, overdue_at.is_some());
+        let mut params: Vec<&(dyn ToSql + Sync)> = vec![];
+        if let Some(c) = &q.category {
+            params.push(c);
+        }
+        if let Some(t) = &overdue_at {
+            params.push(t);
+        }
+        let total: i64 = self.query(&format!("SELECT count(*) FROM case_facts WHERE {w}"), &params).await?[0].get(0);
+        let sql = format!("SELECT case_id FROM case_facts WHERE {w} ORDER BY case_id DESC LIMIT {limit} OFFSET {offset}");
+        let ids = self.query(&sql, &params).await?.iter().map(|r| CaseId(r.get(0))).collect();
+        Ok((ids, total))
+    }
+
+    async fn put_facts(&self, all: Vec<(CaseId, redress_store::CaseFacts)>) -> Result<()> {
+        let mut cols = writer::FactCols::default();
+        for (id, f) in &all {
+            cols.push(id.0, f);
+        }
+        if cols.is_empty() {
+            return Ok(());
+        }
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(pg)?;
+        // Behind the chain head, as every case write is: the rollup rows are then updated by
+        // one transaction at a time and never deadlock.
+        tx.execute("SELECT seq FROM chain_head WHERE id = 1 FOR UPDATE", &[]).await.map_err(pg)?;
+        tx.execute(writer::SQL_UPSERT_FACTS, &cols.params()).await.map_err(pg)?;
+        tx.commit().await.map_err(pg)
+    }
+
+    async fn count_facts(&self) -> Result<i64> {
+        Ok(self.query("SELECT count(*) FROM case_facts", &[]).await?[0].get(0))
     }
 
     async fn cases_in_range(&self, from: CaseId, to: CaseId) -> Result<Vec<Case>> {

@@ -11,6 +11,7 @@ pub(crate) const MIGRATIONS: &[(i32, &str, &str)] = &[
     (2, "0002_commit_marks", include_str!("../migrations/0002_commit_marks.sql")),
     (3, "0003_supervised", include_str!("../migrations/0003_supervised.sql")),
     (4, "0004_unit_status", include_str!("../migrations/0004_unit_status.sql")),
+    (6, "0006_case_facts", include_str!("../migrations/0006_case_facts.sql")),
 ];
 
 /// Arbitrary constant: "redress" in ASCII, for `pg_advisory_xact_lock`.
