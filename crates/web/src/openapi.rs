@@ -22,6 +22,23 @@ fn err_responses(codes: &[&str]) -> Value {
     Value::Object(m)
 }
 
+/// The dashboard's filters (and, for its case list, the figure and page).
+fn dashboard_params(cases: bool) -> Value {
+    let mut v = vec![
+        json!({ "name": "from", "in": "query", "schema": { "type": "string", "pattern": "^\\d{4}-\\d{2}$" }, "description": "起始月份（按登记月份），默认截止月份前11个月" }),
+        json!({ "name": "to", "in": "query", "schema": { "type": "string", "pattern": "^\\d{4}-\\d{2}$" }, "description": "截止月份，默认本月" }),
+        json!({ "name": "unit", "in": "query", "schema": { "type": "integer" }, "description": "责任单位（含下级）" }),
+        json!({ "name": "town", "in": "query", "schema": { "type": "integer" }, "description": "事项所在乡镇（街道）" }),
+        json!({ "name": "category", "in": "query", "schema": { "type": "string" }, "description": "类别代码或其上级代码" }),
+        json!({ "name": "channel", "in": "query", "schema": { "type": "string" } }),
+    ];
+    if cases {
+        v.push(json!({ "name": "figure", "in": "query", "schema": { "type": "string", "enum": ["received", "accepted", "closed", "overdue"] } }));
+        v.push(json!({ "name": "page", "in": "query", "schema": { "type": "integer", "minimum": 1 } }));
+    }
+    Value::Array(v)
+}
+
 fn op(summary: &str, ok: &str, ok_desc: &str, errors: &[&str], extra: Value) -> Value {
     let mut responses = err_responses(errors);
     responses[ok] = json!({ "description": ok_desc, "content": { "application/json": { "schema": { "type": "object" } } } });
@@ -222,6 +239,8 @@ pub fn document() -> Value {
             "/api/v1/stats/repeat-rate": { "get": op("重复信访率：统计期内登记的事项中，与此前已登记事项属于同一事项簇的比例（定义见返回的 definition）", "200", "cases、repeats、rate、definition", &["401", "422", "503"], json!({ "parameters": [
                 { "name": "from", "in": "query", "schema": { "type": "string", "format": "date" }, "description": "默认为 to 前29天" },
                 { "name": "to", "in": "query", "schema": { "type": "string", "format": "date" }, "description": "含当天，默认今天" }] })) },
+            "/api/v1/dashboard": { "get": op("指挥中心：统计期内的登记、受理、办结件数，办结率、按期办结率、满意率、重复信访率、调处成功率、平均办理天数、当前超期，按月、责任单位、乡镇、类别、渠道、状态分列；每项指标附定义（figures[].definition），计数附下钻条件（drill）", "200", "filter、scope_label、figures、totals、months、by_unit、by_town、by_category、by_channel、by_status、as_of", &["401", "422"], json!({ "parameters": dashboard_params(false) })) },
+            "/api/v1/dashboard/cases": { "get": op("指挥中心某项计数背后的事项清单（每页50件，最新登记在前）", "200", "figure、total、items", &["401", "422"], json!({ "parameters": dashboard_params(true) })) },
             "/api/v1/hotspots": { "get": op("热点预警：近期件数明显高于自身历史的类别、地点、同一事项（泊松检验，设最少件数），附中文说明", "200", "as_of、rule、items：kind、label、recent、mean、ratio、p_value、explanation、recent_cases", &["401", "422", "503"], json!({ "parameters": [
                 { "name": "window_days", "in": "query", "schema": { "type": "integer", "minimum": 1, "maximum": 90 }, "description": "近期窗口天数，默认7" },
                 { "name": "history_windows", "in": "query", "schema": { "type": "integer", "minimum": 1, "maximum": 52 }, "description": "对照的此前窗口数，默认8" }] })) },

@@ -1,5 +1,6 @@
 mod admin;
 mod cases;
+mod dashboard;
 mod documents;
 mod ledger;
 mod public;
@@ -44,6 +45,8 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/calendar/due", get(admin::calendar_due))
         .route("/api/v1/access-log", get(admin::access_log))
         .route("/api/v1/ledger", get(ledger::api))
+        .route("/api/v1/dashboard", get(dashboard::dashboard))
+        .route("/api/v1/dashboard/cases", get(dashboard::cases))
         .route("/console/ledger", get(ledger::console))
         .route("/api/v1/verify", post(admin::verify))
         .route("/api/v1/cases/similar", post(text::similar_for_intake))
