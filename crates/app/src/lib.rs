@@ -22,6 +22,7 @@ pub mod search;
 pub mod similar;
 pub mod verify;
 pub mod views;
+pub mod warnings;
 pub mod workbench;
 
 use std::sync::Arc;

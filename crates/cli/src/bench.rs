@@ -3,6 +3,7 @@
 //! the same concurrency). See bench/RESULTS.md for results and how to read them.
 
 mod ceiling;
+mod dashboard;
 mod gen;
 mod http;
 mod load;
@@ -47,6 +48,8 @@ pub enum BenchCommand {
     Similar(similar::SimilarArgs),
     /// Console pages (workbench, case page, list) rendered on a large database, beside the JSON API.
     Pages(pages::PagesArgs),
+    /// The dashboard's queries (指挥中心) on a large database, beside DuckDB on the same data.
+    Dashboard(dashboard::DashboardArgs),
 }
 
 #[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
@@ -142,6 +145,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         BenchCommand::Gen(a) => gen::run(a).await,
         BenchCommand::Search(a) => search::run(a).await,
         BenchCommand::Pages(a) => pages::run(a).await,
+        BenchCommand::Dashboard(a) => dashboard::run(a).await,
         BenchCommand::Similar(a) => tokio::task::spawn_blocking(move || similar::run(a)).await?,
         BenchCommand::Ceiling(a) => {
             let c = ceilings(&a.dir, &a.clients, a.seconds, Some(&a.pg_url)).await;

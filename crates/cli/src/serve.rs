@@ -56,6 +56,21 @@ pub async fn run(db: &Db, args: ServeArgs) -> anyhow::Result<ExitCode> {
         app.set_category_model(model);
     }
     tokio::spawn(train_routing_models(app.clone()));
+    // Early warnings: the idempotent scan every five minutes (to be moved onto the leased job
+    // runner; running it in several instances at once is harmless, only wasteful).
+    let scanner = app.clone();
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(std::time::Duration::from_secs(300));
+        every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            every.tick().await;
+            match scanner.scan_warnings(scanner.now()).await {
+                Ok(r) if r != Default::default() => tracing::info!(raised = r.raised, updated = r.updated, escalated = r.escalated, "warning scan"),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "warning scan failed"),
+            }
+        }
+    });
     // A database from before the dashboard gets its case facts once, in the background.
     let backfill = app.clone();
     tokio::spawn(async move {

@@ -92,3 +92,30 @@ pub(crate) fn case_ids_where(q: &FactQuery, overdue: bool) -> String {
         w
     }
 }
+
+pub(crate) const COLUMNS: &str =
+    "case_id, month, category, status, unit_id, town_id, channel, demo, timed, on_time, rated, satisfied, handling_days, due_at";
+
+pub(crate) fn from_row(r: &Row) -> redress_store::Result<(redress_domain::CaseId, redress_store::CaseFacts)> {
+    let id: i64 = r.get(0);
+    let bad = |what: &str| redress_store::StoreError::Corrupt(format!("case_facts {id}: {what}"));
+    let flag = |i: usize| r.get::<_, i32>(i) != 0;
+    Ok((
+        redress_domain::CaseId(id),
+        redress_store::CaseFacts {
+            month: r.get(1),
+            category: r.get(2),
+            status: Status::parse(r.get(3)).ok_or_else(|| bad("status"))?,
+            unit: r.get(4),
+            town: r.get(5),
+            channel: Channel::parse(r.get(6)).ok_or_else(|| bad("channel"))?,
+            demo: flag(7),
+            timed: flag(8),
+            on_time: flag(9),
+            rated: flag(10),
+            satisfied: flag(11),
+            handling_days: r.get(12),
+            due_at: r.get(13),
+        },
+    ))
+}

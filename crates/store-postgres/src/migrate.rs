@@ -12,6 +12,7 @@ pub(crate) const MIGRATIONS: &[(i32, &str, &str)] = &[
     (3, "0003_supervised", include_str!("../migrations/0003_supervised.sql")),
     (4, "0004_unit_status", include_str!("../migrations/0004_unit_status.sql")),
     (6, "0006_case_facts", include_str!("../migrations/0006_case_facts.sql")),
+    (7, "0007_warnings", include_str!("../migrations/0007_warnings.sql")),
 ];
 
 /// Arbitrary constant: "redress" in ASCII, for `pg_advisory_xact_lock`.

@@ -148,3 +148,127 @@ pub(crate) fn case_ids(conn: &Connection, q: &FactQuery, overdue_at: Option<Date
         .map_err(map_err)?;
     Ok((ids, total))
 }
+
+pub(crate) fn after(conn: &Connection, after: CaseId, limit: u32) -> Result<Vec<(CaseId, CaseFacts)>> {
+    let mut st = conn
+        .prepare_cached(
+            "SELECT case_id, month, category, status, unit_id, town_id, channel, demo, timed, on_time, rated, satisfied,
+                    handling_days, due_at FROM case_facts WHERE case_id > ?1 ORDER BY case_id LIMIT ?2",
+        )
+        .map_err(map_err)?;
+    let rows = st
+        .query_map(params![after.0, limit], |r| {
+            let status: String = r.get(3)?;
+            let channel: String = r.get(6)?;
+            let due: Option<String> = r.get(13)?;
+            Ok((
+                CaseId(r.get(0)?),
+                r.get(1)?,
+                r.get::<_, String>(2)?,
+                status,
+                r.get::<_, i64>(4)?,
+                r.get::<_, i64>(5)?,
+                channel,
+                [r.get::<_, bool>(7)?, r.get(8)?, r.get(9)?, r.get(10)?, r.get(11)?],
+                r.get::<_, Option<i32>>(12)?,
+                due,
+            ))
+        })
+        .and_then(|r| r.collect::<rusqlite::Result<Vec<_>>>())
+        .map_err(map_err)?;
+    rows.into_iter()
+        .map(|(id, month, category, status, unit, town, channel, b, handling_days, due)| {
+            let bad = |what: &str| redress_store::StoreError::Corrupt(format!("case_facts {}: {what}", id.0));
+            Ok((
+                id,
+                CaseFacts {
+                    month,
+                    category,
+                    status: Status::parse(&status).ok_or_else(|| bad("status"))?,
+                    unit,
+                    town,
+                    channel: Channel::parse(&channel).ok_or_else(|| bad("channel"))?,
+                    demo: b[0],
+                    timed: b[1],
+                    on_time: b[2],
+                    rated: b[3],
+                    satisfied: b[4],
+                    handling_days,
+                    due_at: due.as_deref().map(|s| crate::codec::parse_ts(s).map_err(map_err)).transpose()?,
+                },
+            ))
+        })
+        .collect()
+}
+
+// ----- early warnings (migration 0007) -----
+
+pub(crate) fn save_warning(conn: &Connection, w: &redress_store::StoredWarning) -> Result<i64> {
+    if w.id == 0 {
+        conn.prepare_cached(
+            "INSERT INTO warnings (rule_id, key, recipient, status, raised_at, data) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        )
+        .and_then(|mut s| s.execute(params![w.rule_id, w.key, w.recipient.0, w.status, ts(w.raised_at), w.data]))
+        .map_err(map_err)?;
+        Ok(conn.last_insert_rowid())
+    } else {
+        let n = conn
+            .prepare_cached(
+                "UPDATE warnings SET rule_id = ?2, key = ?3, recipient = ?4, status = ?5, raised_at = ?6, data = ?7 WHERE id = ?1",
+            )
+            .and_then(|mut s| s.execute(params![w.id, w.rule_id, w.key, w.recipient.0, w.status, ts(w.raised_at), w.data]))
+            .map_err(map_err)?;
+        if n == 0 {
+            return Err(redress_store::StoreError::NotFound);
+        }
+        Ok(w.id)
+    }
+}
+
+pub(crate) fn list_warnings(conn: &Connection, q: &redress_store::WarningQuery, id: Option<i64>) -> Result<Vec<redress_store::StoredWarning>> {
+    let mut w = vec!["1 = 1".to_string()];
+    let mut bind: Vec<String> = vec![];
+    if let Some(id) = id {
+        w.push(format!("id = {id}"));
+    }
+    if let Some(r) = &q.recipients {
+        let ids: Vec<String> = r.iter().map(|o| o.0.to_string()).collect();
+        w.push(if ids.is_empty() { "0 = 1".into() } else { format!("recipient IN ({})", ids.join(",")) });
+    }
+    if !q.statuses.is_empty() {
+        let marks: Vec<String> = q.statuses.iter().map(|s| {
+            bind.push(s.clone());
+            format!("?{}", bind.len())
+        }).collect();
+        w.push(format!("status IN ({})", marks.join(",")));
+    }
+    if let Some(r) = &q.rule_id {
+        bind.push(r.clone());
+        w.push(format!("rule_id = ?{}", bind.len()));
+    }
+    if let Some(k) = &q.key {
+        bind.push(k.clone());
+        w.push(format!("key = ?{}", bind.len()));
+    }
+    let sql = format!(
+        "SELECT id, rule_id, key, recipient, status, raised_at, data FROM warnings WHERE {} ORDER BY id DESC LIMIT {}",
+        w.join(" AND "),
+        q.limit.max(1)
+    );
+    let mut st = conn.prepare(&sql).map_err(map_err)?;
+    let rows = st
+        .query_map(rusqlite::params_from_iter(bind.iter()), |r| {
+            Ok(redress_store::StoredWarning {
+                id: r.get(0)?,
+                rule_id: r.get(1)?,
+                key: r.get(2)?,
+                recipient: redress_domain::OrgId(r.get(3)?),
+                status: r.get(4)?,
+                raised_at: crate::codec::parse_ts(&r.get::<_, String>(5)?)?,
+                data: r.get(6)?,
+            })
+        })
+        .and_then(|r| r.collect::<rusqlite::Result<Vec<_>>>())
+        .map_err(map_err)?;
+    Ok(rows)
+}

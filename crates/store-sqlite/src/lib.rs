@@ -423,8 +423,27 @@ impl Store for SqliteStore {
         self.writer.call(move |c| all.iter().try_for_each(|(id, f)| facts::upsert(c, *id, f))).await
     }
 
+    async fn facts_after(&self, after: CaseId, limit: u32) -> Result<Vec<(CaseId, redress_store::CaseFacts)>> {
+        self.readers.call(move |c| facts::after(c, after, limit)).await
+    }
+
     async fn count_facts(&self) -> Result<i64> {
         self.readers.call(|c| cases::scalar(c, "SELECT COUNT(*) FROM case_facts")).await
+    }
+
+    async fn save_warning(&self, w: &redress_store::StoredWarning) -> Result<i64> {
+        let w = w.clone();
+        self.writer.call(move |c| facts::save_warning(c, &w)).await
+    }
+
+    async fn get_warning(&self, id: i64) -> Result<Option<redress_store::StoredWarning>> {
+        let q = redress_store::WarningQuery { limit: 1, ..Default::default() };
+        self.readers.call(move |c| facts::list_warnings(c, &q, Some(id))).await.map(|mut v| v.pop())
+    }
+
+    async fn list_warnings(&self, q: &redress_store::WarningQuery) -> Result<Vec<redress_store::StoredWarning>> {
+        let q = q.clone();
+        self.readers.call(move |c| facts::list_warnings(c, &q, None)).await
     }
 
     async fn cases_in_range(&self, from: CaseId, to: CaseId) -> Result<Vec<Case>> {

@@ -70,6 +70,7 @@ macro_rules! conformance_tests {
             concurrent_creates_with_one_code_have_one_winner,
             fact_rollup_follows_case_writes_and_filters,
             overdue_groups_count_open_cases_past_their_deadline,
+            warnings_save_list_and_one_live_per_rule_and_key,
         );
     };
     (@each $make:expr; $($name:ident),* $(,)?) => {
@@ -1183,6 +1184,13 @@ pub async fn fact_rollup_follows_case_writes_and_filters(store: Arc<dyn Store>) 
     store.put_facts(vec![(a.id, f)]).await.expect("put_facts");
     assert_eq!(by(q(|q| q.category = Some("05.01".into()))).await, 2);
     assert_eq!(by(march()).await, 3);
+    // Export pages by id and gives back what was written.
+    let page = store.facts_after(CaseId(0), 2).await.expect("facts_after");
+    assert_eq!(page.iter().map(|(id, _)| *id).collect::<Vec<_>>(), vec![a.id, b.id]);
+    assert_eq!(page[0].1.category, "05.01");
+    let b_now = store.get_case(b.id).await.expect("get").expect("b");
+    assert_eq!(page[1].1, derived(&b_now).facts.expect("facts"));
+    assert_eq!(store.facts_after(b.id, 10).await.expect("facts_after").len(), 2);
 }
 
 /// Overdue now: open cases whose running deadline passed, by unit, town and category; the
@@ -1206,4 +1214,38 @@ pub async fn overdue_groups_count_open_cases_past_their_deadline(store: Arc<dyn 
     let (ids, n) = store.fact_case_ids(&letters, Some(later), 10, 0).await.expect("ids");
     assert_eq!(n, 2);
     assert!(ids.contains(&a.id) && !ids.contains(&b.id), "{ids:?}");
+}
+
+/// Warnings: insert, update, filters, and at most one not-yet-disposed warning per rule and key.
+pub async fn warnings_save_list_and_one_live_per_rule_and_key(store: Arc<dyn Store>) {
+    let w = crate::StoredWarning {
+        id: 0,
+        rule_id: "similar_in_place".into(),
+        key: "town:12|cat:03.02".into(),
+        recipient: OrgId(1),
+        status: "open".into(),
+        raised_at: t(2, 9, 0),
+        data: "{\"level\":\"blue\"}".into(),
+    };
+    let id = store.save_warning(&w).await.expect("insert");
+    assert!(id > 0);
+    assert_eq!(store.get_warning(id).await.expect("get"), Some(crate::StoredWarning { id, ..w.clone() }));
+    let again = store.save_warning(&w).await;
+    assert_eq!(again, Err(StoreError::Duplicate { field: "key".into() }), "one live warning per rule and key");
+    let other = store.save_warning(&crate::StoredWarning { key: "town:13|cat:03.02".into(), recipient: OrgId(5), ..w.clone() }).await.expect("other key");
+    // Disposed: a new warning for the same key may be raised.
+    store.save_warning(&crate::StoredWarning { id, status: "disposed".into(), ..w.clone() }).await.expect("dispose");
+    let third = store.save_warning(&w).await.expect("same key after disposal");
+    let all = store.list_warnings(&crate::WarningQuery { limit: 10, ..Default::default() }).await.expect("list");
+    assert_eq!(all.iter().map(|x| x.id).collect::<Vec<_>>(), vec![third, other, id], "newest first");
+    let live = crate::WarningQuery { statuses: vec!["open".into(), "acknowledged".into()], limit: 10, ..Default::default() };
+    assert_eq!(store.list_warnings(&live).await.expect("list").len(), 2);
+    let mine = crate::WarningQuery { recipients: Some(vec![OrgId(5)]), ..live.clone() };
+    assert_eq!(store.list_warnings(&mine).await.expect("list").iter().map(|x| x.id).collect::<Vec<_>>(), vec![other]);
+    let keyed = crate::WarningQuery { rule_id: Some("similar_in_place".into()), key: Some(w.key.clone()), limit: 10, ..Default::default() };
+    assert_eq!(store.list_warnings(&keyed).await.expect("list").len(), 2);
+    assert_eq!(store.list_warnings(&crate::WarningQuery { recipients: Some(vec![]), limit: 10, ..Default::default() }).await.expect("list").len(), 0);
+    assert_eq!(store.get_warning(9999).await.expect("get"), None);
+    let missing = store.save_warning(&crate::StoredWarning { id: 9999, ..w }).await;
+    assert_eq!(missing, Err(StoreError::NotFound));
 }

@@ -98,8 +98,18 @@ pub trait Store: Send + Sync + 'static {
     async fn fact_case_ids(&self, q: &FactQuery, overdue_at: Option<DateTime<Utc>>, limit: u32, offset: u32) -> Result<(Vec<CaseId>, i64)>;
     /// Writes the facts of existing cases (upgrade backfill), folding them into the rollup.
     async fn put_facts(&self, facts: Vec<(CaseId, CaseFacts)>) -> Result<()>;
+    /// Stored facts with case ids above `after`, in id order, at most `limit` (export, benchmarks).
+    async fn facts_after(&self, after: CaseId, limit: u32) -> Result<Vec<(CaseId, CaseFacts)>>;
     /// How many cases have facts stored.
     async fn count_facts(&self) -> Result<i64>;
+
+    // ----- early warnings (预警) -----
+
+    /// Inserts (id 0) or updates a warning; returns its id. An insert while a warning with the
+    /// same rule and key is not yet disposed fails with `Duplicate { field: "key" }`.
+    async fn save_warning(&self, w: &StoredWarning) -> Result<i64>;
+    async fn get_warning(&self, id: i64) -> Result<Option<StoredWarning>>;
+    async fn list_warnings(&self, q: &WarningQuery) -> Result<Vec<StoredWarning>>;
 
     // ----- personal data (outside the log, purgeable) -----
 

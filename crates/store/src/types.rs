@@ -272,3 +272,32 @@ pub struct FactGroup {
     pub handled: i64,
     pub handling_days: i64,
 }
+
+/// An early warning (预警) as stored: the columns the store filters on, and the whole record
+/// as the application's JSON (`data`). Warnings are about matters and places, never people.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredWarning {
+    /// 0 to insert.
+    pub id: i64,
+    pub rule_id: String,
+    /// What the warning is about (e.g. `town:12|cat:03.02`): one open warning per rule and key.
+    pub key: String,
+    /// The organisation whose workbench receives it.
+    pub recipient: OrgId,
+    /// `open`, `acknowledged` or `disposed`.
+    pub status: String,
+    pub raised_at: DateTime<Utc>,
+    pub data: String,
+}
+
+/// Which warnings to list, newest first.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct WarningQuery {
+    /// Only those addressed to these organisations; `None`: all.
+    pub recipients: Option<Vec<OrgId>>,
+    /// Only these statuses; empty: all.
+    pub statuses: Vec<String>,
+    pub rule_id: Option<String>,
+    pub key: Option<String>,
+    pub limit: u32,
+}

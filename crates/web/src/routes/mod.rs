@@ -1,5 +1,6 @@
 mod admin;
 mod cases;
+mod warnings;
 mod dashboard;
 mod documents;
 mod ledger;
@@ -47,6 +48,12 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/ledger", get(ledger::api))
         .route("/api/v1/dashboard", get(dashboard::dashboard))
         .route("/api/v1/dashboard/cases", get(dashboard::cases))
+        .route("/api/v1/warning-rules", get(warnings::rules).put(warnings::set_rules))
+        .route("/api/v1/warnings", get(warnings::list))
+        .route("/api/v1/warnings/scan", post(warnings::scan))
+        .route("/api/v1/warnings/:id", get(warnings::show))
+        .route("/api/v1/warnings/:id/acknowledge", post(warnings::acknowledge))
+        .route("/api/v1/warnings/:id/dispose", post(warnings::dispose))
         .route("/console/ledger", get(ledger::console))
         .route("/api/v1/verify", post(admin::verify))
         .route("/api/v1/cases/similar", post(text::similar_for_intake))

@@ -110,7 +110,7 @@ fn clone_error(e: &AppError) -> AppError {
     }
 }
 
-fn csrf_ok(session: &Session, f: &Fields) -> Result<(), Response> {
+pub(super) fn csrf_ok(session: &Session, f: &Fields) -> Result<(), Response> {
     if token_matches(f.get("csrf"), &session.csrf_token) {
         Ok(())
     } else {

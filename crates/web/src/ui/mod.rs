@@ -8,6 +8,7 @@
 
 mod console;
 mod dashboard;
+mod warnings;
 mod forms;
 mod portal;
 pub mod text;
@@ -48,6 +49,10 @@ pub fn routes() -> Router<AppState> {
         .route("/console/search", get(console::search))
         .route("/console/dashboard", get(dashboard::page))
         .route("/console/dashboard/cases", get(dashboard::cases))
+        .route("/console/warnings", get(warnings::list))
+        .route("/console/warnings/:id", get(warnings::show))
+        .route("/console/warnings/:id/act", post(warnings::act))
+        .route("/console/warning-rules", get(warnings::rules).post(warnings::save_rules))
         .layer(middleware::from_fn(security_headers));
     pages
         .route("/assets/app.css", get(|| async { asset("text/css; charset=utf-8", include_bytes!("../../assets/app.css")) }))
