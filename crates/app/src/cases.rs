@@ -97,7 +97,22 @@ impl App {
     /// Registers a matter from any channel. `p` is the clerk, or `None` for the public portal
     /// and machine clients (then `actor` says who).
     pub async fn register(&self, p: Option<&Principal>, actor: Actor, intake: Intake) -> AppResult<Case> {
-        self.register_at(p, actor, intake, self.now(), vec![]).await
+        let now = self.now();
+        // A matter received at a leader's reception day (领导接待) is held by that leader (包案)
+        // from registration on: the assignment is an event of the same transaction.
+        let mut history = vec![];
+        if intake.matter.channel == redress_domain::Channel::LeaderReception {
+            if let Some(leader) = intake.matter.channel_details.reception_leader {
+                let user = self
+                    .store
+                    .get_user(leader)
+                    .await?
+                    .filter(|u| !u.disabled)
+                    .ok_or_else(|| AppError::invalid("channel_details.reception_leader", "接待领导不存在或已停用"))?;
+                history.push((Command::AssignLeader { leader, leader_name: user.display_name }, actor.clone(), now));
+            }
+        }
+        self.register_at(p, actor, intake, now, history).await
     }
 
     /// Registration with an explicit time and follow-on commands, all stored atomically
