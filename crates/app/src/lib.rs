@@ -18,6 +18,7 @@ pub mod open311;
 pub mod permissions;
 pub mod portal;
 pub mod routing;
+pub mod scorecard;
 pub mod search;
 pub mod similar;
 pub mod verify;

@@ -241,6 +241,11 @@ pub fn document() -> Value {
                 { "name": "to", "in": "query", "schema": { "type": "string", "format": "date" }, "description": "含当天，默认今天" }] })) },
             "/api/v1/dashboard": { "get": op("指挥中心：统计期内的登记、受理、办结件数，办结率、按期办结率、满意率、重复信访率、调处成功率、平均办理天数、当前超期，按月、责任单位、乡镇、类别、渠道、状态分列；每项指标附定义（figures[].definition），计数附下钻条件（drill）", "200", "filter、scope_label、figures、totals、months、by_unit、by_town、by_category、by_channel、by_status、as_of", &["401", "422"], json!({ "parameters": dashboard_params(false) })) },
             "/api/v1/dashboard/cases": { "get": op("指挥中心某项计数背后的事项清单（每页50件，最新登记在前）", "200", "figure、total、items", &["401", "422"], json!({ "parameters": dashboard_params(true) })) },
+            "/api/v1/scorecards": { "get": op("单位考核：某月各责任单位的办结率、按期办结率、满意率、当前超期和按权重计算的得分，高分在前（得分定义见 definition）", "200", "month、weights、definition、rows", &["401", "422"], json!({ "parameters": [{ "name": "month", "in": "query", "schema": { "type": "string" }, "description": "yyyy-mm，默认本月" }] })) },
+            "/api/v1/settings/scorecard-weights": {
+                "get": op("考核权重", "200", "closed_rate、on_time_rate、satisfied_rate、overdue_penalty", &["401"], json!({})),
+                "put": op("设置考核权重（系统管理员）", "200", "保存后的权重", &["401", "403", "422"], json!({ "requestBody": { "required": true, "content": { "application/json": { "schema": { "type": "object" } } } } }))
+            },
             "/api/v1/warning-rules": {
                 "get": op("预警规则（数据）：类型、级别（蓝/黄/红）、接收单位、阈值、统计天数、未签收升级小时数；规则只针对事项和地点，不针对个人", "200", "规则数组", &["401"], json!({})),
                 "put": op("替换预警规则（系统管理员）；含未知字段（如针对个人的字段）的规则被拒绝", "200", "保存后的规则", &["401", "403", "422"], json!({ "requestBody": { "required": true, "content": { "application/json": { "schema": { "type": "array" } } } } }))

@@ -396,6 +396,7 @@ fn sample_body(path: &str, method: &str) -> Option<Value> {
         ("/api/v1/users", "post") => json!({ "username": "newbie", "display_name": "新人", "org_id": 1, "roles": ["auditor"], "password": "long-enough-1" }),
         ("/api/v1/taxonomy", "put") => serde_json::to_value(redress_domain::taxonomy::Taxonomy::default()).unwrap(),
         ("/api/v1/settings/reception-schedule", "put") => json!([{ "date": "2026-03-11", "time": "上午 9:00—12:00", "leader_name": "王副县长", "leader_title": "副县长", "place": "县群众来访接待中心", "topics": "城乡建设" }]),
+        ("/api/v1/settings/scorecard-weights", "put") => json!({ "closed_rate": 40, "on_time_rate": 30, "satisfied_rate": 30, "overdue_penalty": 0.5 }),
         ("/api/v1/warning-rules", "put") => json!([{ "id": "overdue", "name": "单位超期5件", "kind": "overdue", "level": "yellow", "recipient": 1, "threshold": 5, "escalate_after_hours": 24 }]),
         ("/api/v1/warnings/{id}/dispose", _) => json!({ "disposition": "已约谈责任单位", "notes": "一周后复查" }),
         ("/api/v1/settings/deadline-rules", "put") => serde_json::to_value(redress_domain::DeadlineRules::default()).unwrap(),

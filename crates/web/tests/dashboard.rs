@@ -107,6 +107,21 @@ async fn dashboard_counts_rates_scopes_and_drills_down(b: Backend) {
     assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY);
     let (st, _) = h.call(Method::GET, "/api/v1/dashboard", None, None).await;
     assert_eq!(st, StatusCode::UNAUTHORIZED);
+
+    // Scorecards (考核) for March from the same figures, with weights an administrator sets.
+    let (st, card) = h.as_user("leader", Method::GET, "/api/v1/scorecards?month=2026-03", None).await;
+    assert_eq!(st, StatusCode::OK, "{card}");
+    let row = card["rows"].as_array().unwrap().iter().find(|r| r["unit"] == housing.to_string()).expect("housing scored");
+    assert_eq!((row["rank"].as_i64(), row["score"].as_f64()), (Some(1), Some(100.0)), "{card}");
+    let (st, _) = h.as_user("handler", Method::PUT, "/api/v1/settings/scorecard-weights", Some(json!({ "closed_rate": 1, "on_time_rate": 1, "satisfied_rate": 1, "overdue_penalty": 0 }))).await;
+    assert_eq!(st, StatusCode::FORBIDDEN);
+    let (st, err) = h.as_user("admin", Method::PUT, "/api/v1/settings/scorecard-weights", Some(json!({ "closed_rate": 0, "on_time_rate": 0, "satisfied_rate": 0, "overdue_penalty": 0 }))).await;
+    assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{err}");
+    let (st, _) = h.as_user("admin", Method::PUT, "/api/v1/settings/scorecard-weights", Some(json!({ "closed_rate": 50, "on_time_rate": 0, "satisfied_rate": 50, "overdue_penalty": 2 }))).await;
+    assert_eq!(st, StatusCode::OK);
+    let (_, card) = h.as_user("leader", Method::GET, "/api/v1/scorecards?month=2026-03", None).await;
+    assert_eq!(card["weights"]["overdue_penalty"], 2.0);
+    assert!(card["definition"].as_str().unwrap().contains(redress_app::figures::ON_TIME_RATE.definition));
 }
 
 async fn dashboard_console_page_charts_and_definitions(b: Backend) {

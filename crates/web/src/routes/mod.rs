@@ -48,6 +48,8 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/ledger", get(ledger::api))
         .route("/api/v1/dashboard", get(dashboard::dashboard))
         .route("/api/v1/dashboard/cases", get(dashboard::cases))
+        .route("/api/v1/scorecards", get(dashboard::scorecards))
+        .route("/api/v1/settings/scorecard-weights", get(dashboard::weights).put(dashboard::set_weights))
         .route("/api/v1/warning-rules", get(warnings::rules).put(warnings::set_rules))
         .route("/api/v1/warnings", get(warnings::list))
         .route("/api/v1/warnings/scan", post(warnings::scan))
