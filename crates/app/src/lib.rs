@@ -17,6 +17,7 @@ pub mod ledger;
 pub mod open311;
 pub mod permissions;
 pub mod portal;
+pub mod reports;
 pub mod routing;
 pub mod scorecard;
 pub mod search;

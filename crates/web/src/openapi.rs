@@ -241,6 +241,9 @@ pub fn document() -> Value {
                 { "name": "to", "in": "query", "schema": { "type": "string", "format": "date" }, "description": "含当天，默认今天" }] })) },
             "/api/v1/dashboard": { "get": op("指挥中心：统计期内的登记、受理、办结件数，办结率、按期办结率、满意率、重复信访率、调处成功率、平均办理天数、当前超期，按月、责任单位、乡镇、类别、渠道、状态分列；每项指标附定义（figures[].definition），计数附下钻条件（drill）", "200", "filter、scope_label、figures、totals、months、by_unit、by_town、by_category、by_channel、by_status、as_of", &["401", "422"], json!({ "parameters": dashboard_params(false) })) },
             "/api/v1/dashboard/cases": { "get": op("指挥中心某项计数背后的事项清单（每页50件，最新登记在前）", "200", "figure、total、items", &["401", "422"], json!({ "parameters": dashboard_params(true) })) },
+            "/api/v1/reports/monthly": { "get": op("月度分析报告：总体指标与上月对比、主要问题、集中地方、超期单位、预警及处置、工作建议（由数据生成的中文段落）", "200", "HTML 页面、DOCX 文件或 JSON 文书模型", &["401", "422"], json!({ "parameters": [
+                { "name": "month", "in": "query", "schema": { "type": "string" }, "description": "yyyy-mm，默认上月" },
+                { "name": "format", "in": "query", "schema": { "type": "string", "enum": ["html", "docx", "json"] } }] })) },
             "/api/v1/scorecards": { "get": op("单位考核：某月各责任单位的办结率、按期办结率、满意率、当前超期和按权重计算的得分，高分在前（得分定义见 definition）", "200", "month、weights、definition、rows", &["401", "422"], json!({ "parameters": [{ "name": "month", "in": "query", "schema": { "type": "string" }, "description": "yyyy-mm，默认本月" }] })) },
             "/api/v1/settings/scorecard-weights": {
                 "get": op("考核权重", "200", "closed_rate、on_time_rate、satisfied_rate、overdue_penalty", &["401"], json!({})),

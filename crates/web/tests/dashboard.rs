@@ -108,6 +108,26 @@ async fn dashboard_counts_rates_scopes_and_drills_down(b: Backend) {
     let (st, _) = h.call(Method::GET, "/api/v1/dashboard", None, None).await;
     assert_eq!(st, StatusCode::UNAUTHORIZED);
 
+    // The monthly analysis report: paragraphs from the same figures, in HTML, DOCX and JSON.
+    let (st, report) = h.as_user("leader", Method::GET, "/api/v1/reports/monthly?month=2026-03&format=json", None).await;
+    assert_eq!(st, StatusCode::OK, "{report}");
+    let text: String = report["blocks"].as_array().unwrap().iter().map(|b| format!("{}{}{}", b["text"].as_str().unwrap_or(""), b["label"].as_str().unwrap_or(""), b["value"].as_str().unwrap_or(""))).collect();
+    assert_eq!(report["title"], "2026年3月信访工作分析报告");
+    assert!(text.contains("2026年3月，全县共登记信访事项3件，较上月增加3件"), "{text}");
+    assert!(text.contains("受理2件，办结1件，办结率50%，按期办结率100%，满意率100%"), "{text}");
+    assert!(text.contains("城乡建设/物业管理（3件，占100%）"), "{text}");
+    assert!(text.contains("城关镇（3件，占100%）"), "{text}");
+    assert!(text.contains("本月未发出预警"), "{text}");
+    let req = Request::get("/api/v1/reports/monthly?month=2026-03&format=docx").header(header::AUTHORIZATION, format!("Bearer {}", h.token("leader").unwrap())).body(Body::empty()).unwrap();
+    let (st, headers, docx) = h.raw(req).await;
+    assert_eq!(st, StatusCode::OK);
+    assert!(headers[header::CONTENT_TYPE].to_str().unwrap().contains("wordprocessingml"));
+    assert!(docx.starts_with(b"PK"), "a ZIP package");
+    let xml = String::from_utf8_lossy(&docx);
+    assert!(xml.contains("word/document.xml") && xml.contains("全县共登记信访事项3件"), "stored entries hold the text");
+    let (st, _) = h.as_user("leader", Method::GET, "/api/v1/reports/monthly?month=2026-3x", None).await;
+    assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY);
+
     // Scorecards (考核) for March from the same figures, with weights an administrator sets.
     let (st, card) = h.as_user("leader", Method::GET, "/api/v1/scorecards?month=2026-03", None).await;
     assert_eq!(st, StatusCode::OK, "{card}");

@@ -2,7 +2,7 @@ mod admin;
 mod cases;
 mod warnings;
 mod dashboard;
-mod documents;
+pub(crate) mod documents;
 mod ledger;
 mod public;
 mod search;
@@ -49,6 +49,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/dashboard", get(dashboard::dashboard))
         .route("/api/v1/dashboard/cases", get(dashboard::cases))
         .route("/api/v1/scorecards", get(dashboard::scorecards))
+        .route("/api/v1/reports/monthly", get(documents::monthly))
         .route("/api/v1/settings/scorecard-weights", get(dashboard::weights).put(dashboard::set_weights))
         .route("/api/v1/warning-rules", get(warnings::rules).put(warnings::set_rules))
         .route("/api/v1/warnings", get(warnings::list))

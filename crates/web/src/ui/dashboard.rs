@@ -209,3 +209,25 @@ pub async fn cases(State(s): State<AppState>, headers: HeaderMap, Query(q): Quer
         Err(e) => app_error_page(&e),
     }
 }
+
+#[derive(Debug, Default, Deserialize)]
+pub struct ReportQuery {
+    month: Option<String>,
+    format: Option<String>,
+}
+
+/// `/console/reports/monthly`: the monthly analysis report from the dashboard's form.
+pub async fn report(State(s): State<AppState>, headers: HeaderMap, Query(q): Query<ReportQuery>) -> Response {
+    let (p, _session) = match staff(&s, &headers, "/console/dashboard").await {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    let format = match q.format.as_deref() {
+        Some("docx") => "docx",
+        _ => "html",
+    };
+    match s.app.monthly_report(&p, q.month.as_deref().unwrap_or("")).await {
+        Ok(doc) => crate::routes::documents::respond(&doc, format, "analysis-report"),
+        Err(e) => app_error_page(&e),
+    }
+}

@@ -49,6 +49,7 @@ pub fn routes() -> Router<AppState> {
         .route("/console/search", get(console::search))
         .route("/console/dashboard", get(dashboard::page))
         .route("/console/dashboard/cases", get(dashboard::cases))
+        .route("/console/reports/monthly", get(dashboard::report))
         .route("/console/warnings", get(warnings::list))
         .route("/console/warnings/:id", get(warnings::show))
         .route("/console/warnings/:id/act", post(warnings::act))
