@@ -238,9 +238,17 @@ impl App {
         let cfg = self.cfg().await?;
         let r = self.resolve_dashboard(&cfg, p, f)?;
         let now = self.now();
-        let (groups, overdue) =
-            tokio::try_join!(self.store.fact_groups(&r.query), self.store.overdue_groups(&r.query, now))?;
-        let mut d = assemble(&cfg, &r, &groups, &overdue, now);
+        let q = &r.query;
+        // The whole county without filters: one row per dimension value, month and status.
+        let unfiltered = q.units.is_none() && q.towns.is_none() && q.category.is_none() && q.channel.is_none();
+        let (source, overdue) = if unfiltered {
+            let (d, o) = tokio::try_join!(self.store.fact_dims(q), self.store.overdue_groups(q, now))?;
+            (Source::Dims(d), o)
+        } else {
+            let (g, o) = tokio::try_join!(self.store.fact_groups(q), self.store.overdue_groups(q, now))?;
+            (Source::Groups(g), o)
+        };
+        let mut d = assemble(&cfg, &r, &source, &overdue, now);
         // 重复信访率 from the similar-case index when it is loaded and the filter is one it knows
         // (it does not record the channel).
         if r.query.channel.is_none() {
@@ -336,8 +344,14 @@ fn row(key: String, label: String, m: Measures, drill: String) -> Row {
     }
 }
 
+/// What the store answered: every dimension at once, or one dimension at a time.
+pub enum Source {
+    Groups(Vec<FactGroup>),
+    Dims(Vec<redress_store::DimGroup>),
+}
+
 /// Folds the groups into figures and breakdowns (pure; tested below).
-pub fn assemble(cfg: &Config, r: &Resolved, groups: &[FactGroup], overdue: &[FactGroup], now: DateTime<Utc>) -> Dashboard {
+pub fn assemble(cfg: &Config, r: &Resolved, source: &Source, overdue: &[FactGroup], now: DateTime<Utc>) -> Dashboard {
     let f = &r.filter;
     let mut totals = Measures::default();
     let mut months: BTreeMap<i32, Measures> = BTreeMap::new();
@@ -351,14 +365,35 @@ pub fn assemble(cfg: &Config, r: &Resolved, groups: &[FactGroup], overdue: &[Fac
         months.insert(m, Measures::default());
         m = next_month(m);
     }
-    for g in groups {
-        totals.add(g);
-        months.entry(g.month).or_default().add(g);
-        units.entry(g.unit).or_default().add(g);
-        towns.entry(g.town).or_default().add(g);
-        cats.entry(g.category.clone()).or_default().add(g);
-        chans.entry(g.channel.map_or("", |c| c.key())).or_default().add(g);
-        stats.entry(g.status.map_or("", |s| s.key())).or_default().add(g);
+    match source {
+        Source::Groups(groups) => {
+            for g in groups {
+                totals.add(g);
+                months.entry(g.month).or_default().add(g);
+                units.entry(g.unit).or_default().add(g);
+                towns.entry(g.town).or_default().add(g);
+                cats.entry(g.category.clone()).or_default().add(g);
+                chans.entry(g.channel.map_or("", |c| c.key())).or_default().add(g);
+                stats.entry(g.status.map_or("", |s| s.key())).or_default().add(g);
+            }
+        }
+        Source::Dims(dims) => {
+            for d in dims {
+                let g = &d.g;
+                match d.dim.as_str() {
+                    "unit" => units.entry(g.unit).or_default().add(g),
+                    "town" => towns.entry(g.town).or_default().add(g),
+                    "category" => cats.entry(g.category.clone()).or_default().add(g),
+                    // Every case has exactly one channel: the totals come from these rows.
+                    _ => {
+                        totals.add(g);
+                        months.entry(g.month).or_default().add(g);
+                        chans.entry(g.channel.map_or("", |c| c.key())).or_default().add(g);
+                        stats.entry(g.status.map_or("", |s| s.key())).or_default().add(g);
+                    }
+                }
+            }
+        }
     }
     for g in overdue {
         totals.overdue += g.cases;

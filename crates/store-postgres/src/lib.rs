@@ -405,6 +405,25 @@ impl Store for PgStore {
         Ok(rows.iter().map(facts::group).collect())
     }
 
+    async fn fact_dims(&self, q: &redress_store::FactQuery) -> Result<Vec<redress_store::DimGroup>> {
+        let demo = q.demo.map(|d| format!(" AND demo = {}", i32::from(d))).unwrap_or_default();
+        let sql = format!(
+            "SELECT dim, value, month, status, SUM(cases)::int8, SUM(timed)::int8, SUM(on_time)::int8, SUM(rated)::int8,
+                    SUM(satisfied)::int8, SUM(handled)::int8, SUM(handling_days)::int8
+             FROM case_rollup_dim WHERE month BETWEEN {} AND {}{demo} GROUP BY month, dim, value, status",
+            q.month_from, q.month_to
+        );
+        Ok(self
+            .query(&sql, &[])
+            .await?
+            .iter()
+            .map(|r| {
+                let sums = [r.get(4), r.get(5), r.get(6), r.get(7), r.get(8), r.get(9), r.get(10)];
+                redress_store::DimGroup::from_parts(r.get(0), r.get(1), r.get(2), r.get(3), sums)
+            })
+            .collect())
+    }
+
     async fn overdue_groups(&self, q: &redress_store::FactQuery, now: DateTime<Utc>) -> Result<Vec<redress_store::FactGroup>> {
         let sql = facts::overdue_sql(q);
         let rows = match &q.category {

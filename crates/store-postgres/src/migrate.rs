@@ -13,6 +13,7 @@ pub(crate) const MIGRATIONS: &[(i32, &str, &str)] = &[
     (4, "0004_unit_status", include_str!("../migrations/0004_unit_status.sql")),
     (6, "0006_case_facts", include_str!("../migrations/0006_case_facts.sql")),
     (7, "0007_warnings", include_str!("../migrations/0007_warnings.sql")),
+    (8, "0008_rollup_dims", include_str!("../migrations/0008_rollup_dims.sql")),
 ];
 
 /// Arbitrary constant: "redress" in ASCII, for `pg_advisory_xact_lock`.

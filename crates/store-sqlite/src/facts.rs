@@ -272,3 +272,22 @@ pub(crate) fn list_warnings(conn: &Connection, q: &redress_store::WarningQuery, 
         .map_err(map_err)?;
     Ok(rows)
 }
+
+pub(crate) fn dims(conn: &Connection, q: &FactQuery) -> Result<Vec<redress_store::DimGroup>> {
+    let demo = q.demo.map(|d| format!(" AND demo = {}", i32::from(d))).unwrap_or_default();
+    let sql = format!(
+        "SELECT dim, value, month, status, SUM(cases), SUM(timed), SUM(on_time), SUM(rated), SUM(satisfied), SUM(handled),
+                SUM(handling_days)
+         FROM case_rollup_dim WHERE month BETWEEN {} AND {}{demo} GROUP BY month, dim, value, status",
+        q.month_from, q.month_to
+    );
+    let mut st = conn.prepare(&sql).map_err(map_err)?;
+    let rows = st
+        .query_map([], |r| {
+            let sums = [r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?, r.get(8)?, r.get(9)?, r.get(10)?];
+            Ok(redress_store::DimGroup::from_parts(r.get(0)?, r.get(1)?, r.get(2)?, &r.get::<_, String>(3)?, sums))
+        })
+        .and_then(|r| r.collect::<rusqlite::Result<Vec<_>>>())
+        .map_err(map_err)?;
+    Ok(rows)
+}

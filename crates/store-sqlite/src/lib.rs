@@ -409,6 +409,11 @@ impl Store for SqliteStore {
         self.readers.call(move |c| facts::groups(c, &q)).await
     }
 
+    async fn fact_dims(&self, q: &redress_store::FactQuery) -> Result<Vec<redress_store::DimGroup>> {
+        let q = q.clone();
+        self.readers.call(move |c| facts::dims(c, &q)).await
+    }
+
     async fn overdue_groups(&self, q: &redress_store::FactQuery, now: DateTime<Utc>) -> Result<Vec<redress_store::FactGroup>> {
         let q = q.clone();
         self.readers.call(move |c| facts::overdue(c, &q, now)).await

@@ -14,6 +14,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     // 5 is taken by another branch; versions are applied by set, so gaps are fine.
     (6, include_str!("../migrations/0006_case_facts.sql")),
     (7, include_str!("../migrations/0007_warnings.sql")),
+    (8, include_str!("../migrations/0008_rollup_dims.sql")),
 ];
 
 /// Applies the migrations not yet recorded. Runs inside the writer's transaction, so a

@@ -1184,6 +1184,16 @@ pub async fn fact_rollup_follows_case_writes_and_filters(store: Arc<dyn Store>) 
     store.put_facts(vec![(a.id, f)]).await.expect("put_facts");
     assert_eq!(by(q(|q| q.category = Some("05.01".into()))).await, 2);
     assert_eq!(by(march()).await, 3);
+    // One dimension at a time: each dimension sums to the same totals as the full rollup.
+    let dims = store.fact_dims(&march()).await.expect("fact_dims");
+    for dim in ["unit", "town", "category", "channel"] {
+        let n: i64 = dims.iter().filter(|d| d.dim == dim).map(|d| d.g.cases).sum();
+        assert_eq!(n, 3, "{dim}: {dims:?}");
+    }
+    let cat = |code: &str| dims.iter().filter(|d| d.dim == "category" && d.g.category == code).map(|d| d.g.cases).sum::<i64>();
+    assert_eq!((cat("03.02"), cat("05.01")), (1, 2), "a's backfilled facts moved it in this rollup too");
+    let done = dims.iter().find(|d| d.dim == "unit" && d.g.unit == 20).expect("unit 20");
+    assert_eq!((done.g.status, done.g.satisfied, done.g.handling_days), (Some(Status::FollowedUp), 1, 4));
     // Export pages by id and gives back what was written.
     let page = store.facts_after(CaseId(0), 2).await.expect("facts_after");
     assert_eq!(page.iter().map(|(id, _)| *id).collect::<Vec<_>>(), vec![a.id, b.id]);

@@ -89,6 +89,10 @@ pub trait Store: Send + Sync + 'static {
     /// town × channel (demo folded in). Read from the rollup the database keeps in the same
     /// transaction as every case write, so the cost follows the number of groups, not cases.
     async fn fact_groups(&self, q: &FactQuery) -> Result<Vec<FactGroup>>;
+    /// The same sums one dimension at a time (unit, town, category, channel) per month and
+    /// status, for the whole county: only `q`'s months and demo flag apply (a few thousand rows
+    /// where `fact_groups` may return hundreds of thousands).
+    async fn fact_dims(&self, q: &FactQuery) -> Result<Vec<DimGroup>>;
     /// Cases matching `q` (by registration month) whose running deadline passed before `now`,
     /// counted per category × unit × town × channel (`cases` only; status left empty).
     async fn overdue_groups(&self, q: &FactQuery, now: DateTime<Utc>) -> Result<Vec<FactGroup>>;

@@ -301,3 +301,37 @@ pub struct WarningQuery {
     pub key: Option<String>,
     pub limit: u32,
 }
+
+/// Sums for one value of one dimension (`unit`, `town`, `category` or `channel`) in a month and
+/// status: `g` has that dimension's field set and the others empty.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct DimGroup {
+    pub dim: String,
+    pub g: FactGroup,
+}
+
+impl DimGroup {
+    /// Builds the group from a stored row.
+    #[allow(clippy::too_many_arguments)]
+    pub fn from_parts(dim: String, value: String, month: i32, status: &str, sums: [i64; 7]) -> DimGroup {
+        let mut g = FactGroup {
+            month,
+            status: Status::parse(status),
+            cases: sums[0],
+            timed: sums[1],
+            on_time: sums[2],
+            rated: sums[3],
+            satisfied: sums[4],
+            handled: sums[5],
+            handling_days: sums[6],
+            ..FactGroup::default()
+        };
+        match dim.as_str() {
+            "unit" => g.unit = value.parse().unwrap_or(0),
+            "town" => g.town = value.parse().unwrap_or(0),
+            "category" => g.category = value,
+            _ => g.channel = Channel::parse(&value),
+        }
+        DimGroup { dim, g }
+    }
+}
