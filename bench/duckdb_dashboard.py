@@ -22,6 +22,12 @@ GROUPS = f"""SELECT month, category, status, unit_id, town_id, channel, count(*)
   sum(satisfied), count(handling_days), sum(handling_days)
 FROM case_facts WHERE month BETWEEN {month_from} AND {month_to}
 GROUP BY month, category, status, unit_id, town_id, channel"""
+# The same sums one dimension at a time (what the county's unfiltered dashboard reads).
+DIMS = [f"""SELECT month, status, {d}, count(*), sum(timed), sum(on_time), sum(rated), sum(satisfied), count(handling_days),
+  sum(handling_days) FROM case_facts WHERE month BETWEEN {month_from} AND {month_to} GROUP BY month, status, {d}"""
+        for d in ("unit_id", "town_id", "category", "channel")]
+# The guide's reference query: category, status and month.
+SIMPLE = f"""SELECT category, status, month, count(*) FROM case_facts GROUP BY category, status, month"""
 OVERDUE = f"""SELECT category, unit_id, town_id, channel, count(*) FROM case_facts
 WHERE due_at IS NOT NULL AND due_at < TIMESTAMPTZ '{now}' GROUP BY category, unit_id, town_id, channel"""
 
@@ -29,9 +35,10 @@ WHERE due_at IS NOT NULL AND due_at < TIMESTAMPTZ '{now}' GROUP BY category, uni
 def timed(sql):
     out = []
     n = 0
+    sqls = sql if isinstance(sql, list) else [sql]
     for _ in range(runs):
         t = time.perf_counter()
-        n = len(con.execute(sql).fetchall())
+        n = sum(len(con.execute(q).fetchall()) for q in sqls)
         out.append((time.perf_counter() - t) * 1000)
     out.sort()
     return {"p50_ms": out[len(out) // 2], "min_ms": out[0], "max_ms": out[-1], "groups": n}
@@ -44,4 +51,6 @@ print(json.dumps({
     "threads": con.execute("SELECT current_setting('threads')").fetchone()[0],
     "groups": timed(GROUPS),
     "overdue": timed(OVERDUE),
+    "dims": timed(DIMS),
+    "simple": timed(SIMPLE),
 }))
