@@ -77,9 +77,9 @@ pub async fn show(
 /// A document as an HTML page or a DOCX download; `ascii_stem` is the plain file name.
 pub(crate) fn respond(doc: &redress_app::documents::Document, format: &str, ascii_stem: &str) -> axum::response::Response {
     let (body, content_type, disposition) = if format == "docx" {
-        (docx::to_docx(&doc), DOCX_TYPE, "attachment")
+        (docx::to_docx(doc), DOCX_TYPE, "attachment")
     } else {
-        (html::to_html(&doc).into_bytes(), "text/html; charset=utf-8", "inline")
+        (html::to_html(doc).into_bytes(), "text/html; charset=utf-8", "inline")
     };
     let filename = format!("{}.{format}", doc.file_stem);
     let ascii = format!("{ascii_stem}.{format}").replace(|c: char| !c.is_ascii() || c == '"', "_");
