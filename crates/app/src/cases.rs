@@ -42,7 +42,10 @@ pub struct HistoryItem {
 const WRITE_ATTEMPTS: usize = 4;
 
 pub fn derived(cfg: &Config, case: &Case) -> Derived {
-    Derived { due_at: case.staff_deadline(&cfg.rules, &cfg.calendar).map(|d| d.due_at), orgs: case_orgs(case) }
+    let due_at = case.staff_deadline(&cfg.rules, &cfg.calendar).map(|d| d.due_at);
+    let town = case.matter.location.org.and_then(|o| cfg.tree.town_of(o));
+    let facts = redress_store::CaseFacts::of(case, town, due_at, &cfg.rules, &cfg.calendar);
+    Derived { due_at, orgs: case_orgs(case), facts: Some(facts) }
 }
 
 fn new_code() -> TrackingCode {
@@ -94,7 +97,22 @@ impl App {
     /// Registers a matter from any channel. `p` is the clerk, or `None` for the public portal
     /// and machine clients (then `actor` says who).
     pub async fn register(&self, p: Option<&Principal>, actor: Actor, intake: Intake) -> AppResult<Case> {
-        self.register_at(p, actor, intake, self.now(), vec![]).await
+        let now = self.now();
+        // A matter received at a leader's reception day (领导接待) is held by that leader (包案)
+        // from registration on: the assignment is an event of the same transaction.
+        let mut history = vec![];
+        if intake.matter.channel == redress_domain::Channel::LeaderReception {
+            if let Some(leader) = intake.matter.channel_details.reception_leader {
+                let user = self
+                    .store
+                    .get_user(leader)
+                    .await?
+                    .filter(|u| !u.disabled)
+                    .ok_or_else(|| AppError::invalid("channel_details.reception_leader", "接待领导不存在或已停用"))?;
+                history.push((Command::AssignLeader { leader, leader_name: user.display_name }, actor.clone(), now));
+            }
+        }
+        self.register_at(p, actor, intake, now, history).await
     }
 
     /// Registration with an explicit time and follow-on commands, all stored atomically

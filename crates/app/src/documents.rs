@@ -41,6 +41,9 @@ pub enum DocKind {
     ExtensionNotice,
     /// 督办单, one per supervision.
     SupervisionSheet,
+    /// 信访工作分析报告 (monthly), about the county's figures rather than one case
+    /// (`crate::reports`); never offered among a case's documents.
+    AnalysisReport,
 }
 
 impl DocKind {
@@ -54,6 +57,7 @@ impl DocKind {
             DocKind::HandlingOpinion => "handling_opinion",
             DocKind::ExtensionNotice => "extension_notice",
             DocKind::SupervisionSheet => "supervision_sheet",
+            DocKind::AnalysisReport => "analysis_report",
         }
     }
 
@@ -64,6 +68,7 @@ impl DocKind {
             DocKind::HandlingOpinion => "信访事项处理意见书",
             DocKind::ExtensionNotice => "延期办理告知书",
             DocKind::SupervisionSheet => "督办单",
+            DocKind::AnalysisReport => "信访工作分析报告",
         }
     }
 
@@ -75,7 +80,7 @@ impl DocKind {
 
     /// Written to the petitioner (and so carrying the petitioner's name), or to a unit.
     pub fn to_petitioner(self) -> bool {
-        self != DocKind::SupervisionSheet
+        !matches!(self, DocKind::SupervisionSheet | DocKind::AnalysisReport)
     }
 
     /// The word before the year in the document number.
@@ -86,6 +91,7 @@ impl DocKind {
             DocKind::HandlingOpinion => "处意字",
             DocKind::ExtensionNotice => "延告字",
             DocKind::SupervisionSheet => "督字",
+            DocKind::AnalysisReport => "析字",
         }
     }
 
@@ -100,6 +106,7 @@ impl DocKind {
             DocKind::HandlingOpinion => case.reply.as_ref().is_some_and(|r| r.approved_at.is_some()),
             DocKind::ExtensionNotice => case.extension.as_ref().is_some_and(|e| e.approved_at.is_some()),
             DocKind::SupervisionSheet => !case.supervisions.is_empty(),
+            DocKind::AnalysisReport => false,
         };
         (!ok).then_some(match self {
             DocKind::AcceptanceNotice => "事项受理后方可出具",
@@ -107,6 +114,7 @@ impl DocKind {
             DocKind::HandlingOpinion => "处理意见经单位负责人审核通过后方可出具",
             DocKind::ExtensionNotice => "延长办理期限经批准后方可出具",
             DocKind::SupervisionSheet => "该事项尚无督办记录",
+            DocKind::AnalysisReport => "分析报告不属于单个事项",
         })
     }
 }
@@ -383,6 +391,8 @@ pub fn build(cfg: &Config, case: &Case, kind: DocKind, n: usize, inp: &Inputs) -
             b.push(Block::Field { label: "督办次数".into(), value: format!("第{n}次（共{total}次）") });
             (b, office, local_date(s.at), target, format!("事项编号：{number}"))
         }
+        // Never reached for a case (`unavailable` refuses it); the report is built by `reports`.
+        DocKind::AnalysisReport => (vec![], String::new(), local_date(case.registered_at), String::new(), String::new()),
     };
     Document {
         kind,

@@ -35,6 +35,7 @@ pub const DEADLINE_SCAN: &str = "deadline_scan";
 pub const SUPERVISION_ESCALATION: &str = "supervision_escalation";
 pub const ROUTING_RETRAIN: &str = "routing_retrain";
 pub const HOUSEKEEPING: &str = "housekeeping";
+pub const WARNING_SCAN: &str = "warning_scan";
 
 /// The most cases one deadline scan looks at (soonest deadline first).
 const SCAN_LIMIT: u32 = 50_000;
@@ -95,7 +96,7 @@ pub struct JobOptions {
     pub lease_ttl: Duration,
     /// How often a holder renews while a run works, and how often idle instances tick.
     pub renew_every: Duration,
-    /// The deadline scan and the supervision escalation.
+    /// The deadline scan, the supervision escalation and the early-warning scan.
     pub scan_every: Duration,
     /// Purging expired sessions and old rate-limit windows.
     pub housekeeping_every: Duration,
@@ -141,6 +142,7 @@ impl JobOptions {
                 schedule: Schedule::DailyAt { hour: self.retrain_at.0, minute: self.retrain_at.1 },
             },
             JobSpec { name: HOUSEKEEPING, label: "清理过期会话和限流计数", schedule: Schedule::Every(self.housekeeping_every) },
+            JobSpec { name: WARNING_SCAN, label: "三级预警扫描", schedule: Schedule::Every(self.scan_every) },
         ]
     }
 }
@@ -265,6 +267,10 @@ impl App {
                     "承办单位模型 {} 例 {} 类，类别模型 {} 例 {} 类",
                     s.unit_examples, s.unit_classes, s.category_examples, s.category_classes
                 ))
+            }
+            WARNING_SCAN => {
+                let r = self.scan_warnings(self.now()).await?;
+                Ok(format!("新预警 {} 条、更新 {} 条、升级 {} 条", r.raised, r.updated, r.escalated))
             }
             HOUSEKEEPING => {
                 let now = self.now();

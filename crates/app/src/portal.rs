@@ -62,8 +62,8 @@ pub struct PublicStats {
     pub as_of: Option<DateTime<Utc>>,
 }
 
-pub const CLOSED_RATE_DEFINITION: &str = "办结率 = 已办结（含已回访、已归档、复查复核已决定）件数 ÷ 已受理件数";
-pub const SATISFIED_RATE_DEFINITION: &str = "满意率 = 回访评价为“满意”或“基本满意”的件数 ÷ 已回访评价件数";
+pub const CLOSED_RATE_DEFINITION: &str = crate::figures::CLOSED_RATE.definition;
+pub const SATISFIED_RATE_DEFINITION: &str = crate::figures::SATISFIED_RATE.definition;
 
 const SCHEDULE_KEY: &str = "reception_schedule";
 /// Open statistics are recomputed at most this often.
@@ -75,17 +75,15 @@ const STATS_WAIT: Duration = Duration::from_secs(2);
 #[derive(Default)]
 pub struct StatsCache(Mutex<Option<(Instant, PublicStats)>>, std::sync::atomic::AtomicBool);
 
-fn percent(num: i64, den: i64) -> Option<f64> {
-    (den > 0).then(|| (num as f64 * 1000.0 / den as f64).round() / 10.0)
-}
+use crate::figures::percent;
 
 /// The statistics from counts by status and by satisfaction (pure; tested below).
 pub fn stats_from(by_status: &[(Status, i64)], by_satisfaction: &[(Satisfaction, i64)], now: DateTime<Utc>) -> PublicStats {
     use Status::*;
     let count = |set: &[Status]| by_status.iter().filter(|(s, _)| set.contains(s)).map(|(_, n)| n).sum::<i64>();
     let received = by_status.iter().map(|(_, n)| n).sum();
-    let closed = count(&[FollowedUp, Closed, Archived, Reviewed, Final]);
-    let accepted = received - count(&[Registered, NotAccepted, Withdrawn, Merged]);
+    let closed = count(crate::figures::CLOSED_STATUSES);
+    let accepted = received - count(crate::figures::NOT_ACCEPTED);
     let in_progress = count(&[Accepted, Routed, InProgress, ExtensionPending, ReplyPending, Replied, UnderReview, UnderRecheck]);
     let rated: i64 = by_satisfaction.iter().map(|(_, n)| n).sum();
     let satisfied = by_satisfaction.iter().filter(|(s, _)| *s != Satisfaction::Unsatisfied).map(|(_, n)| n).sum();

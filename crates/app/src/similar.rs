@@ -39,9 +39,7 @@ use crate::views::{self, CaseRow};
 use crate::App;
 
 /// 重复信访率的定义（写在一处，接口和报表都引用它）。
-pub const REPEAT_RATE_DEFINITION: &str = "重复信访率 = 统计期内登记的事项中“重复件”的件数 ÷ 统计期内登记的事项总数。\
-重复件：与此前（含统计期以前）已登记的事项属于同一事项簇的事项。同一事项簇由以下事项归并而成：内容近似重复的（文本相似度不低于0.5），\
-同一地点30天内且文本较相似的（不低于0.25），以及被登记员合并、关联或登记时注明为同一事项的。";
+pub const REPEAT_RATE_DEFINITION: &str = crate::figures::REPEAT_RATE.definition;
 
 /// Cases read from the store per round trip while loading.
 const LOAD_CHUNK: i64 = 2000;
@@ -587,6 +585,20 @@ impl App {
         };
         let rate = if st.cases == 0 { 0.0 } else { ((st.repeats as f64 / st.cases as f64) * 10_000.0).round() / 10_000.0 };
         Ok(RepeatRate { from, to, cases: st.cases, repeats: st.repeats, rate, definition: REPEAT_RATE_DEFINITION })
+    }
+
+    /// Cases and repeats (as [`repeat_rate`](Self::repeat_rate)) among those `p` may see that
+    /// `keep` accepts, without waiting: `None` unless the server runs the index (`serve
+    /// --search`) and it has loaded. For the dashboard, whose page must not wait for it.
+    pub fn repeat_counts_now(self: &Arc<Self>, p: &Principal, from: NaiveDate, to: NaiveDate, keep: impl Fn(&Facts) -> bool) -> Option<(u64, u64)> {
+        let st = self.similar_state();
+        if !st.loaded.load(Ordering::Acquire) {
+            return None;
+        }
+        let ix = st.index.read().expect("similar index lock");
+        let sees = may_see(p);
+        let r = ix.repeat_stats(day_number(from), day_number(to) + 1, |f| sees(f) && keep(f));
+        Some((r.cases, r.repeats))
     }
 
     /// Categories, places and clusters whose count in the `window_days` up to `now` is unusually

@@ -70,6 +70,8 @@ pub struct Workbench {
     pub supervision_issued: Vec<SupervisionItem>,
     /// Overdue supervision, escalated to leaders.
     pub supervision_escalated: Vec<SupervisionItem>,
+    /// Early warnings (预警) addressed to this person's scope, not yet disposed.
+    pub warnings: Vec<crate::warnings::Warning>,
 }
 
 /// Which cases are "mine" for a person: a unit's (unit roles) or everything they may see.
@@ -158,6 +160,7 @@ impl App {
                 }
             }
         }
+        wb.warnings = self.warnings_for(p, true, 10).await?;
         for v in [&mut wb.supervision_received, &mut wb.supervision_issued, &mut wb.supervision_escalated] {
             v.sort_by_key(|i| (i.due, i.case_id));
         }

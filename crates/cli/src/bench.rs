@@ -3,6 +3,7 @@
 //! the same concurrency). See bench/RESULTS.md for results and how to read them.
 
 mod ceiling;
+mod dashboard;
 mod gen;
 mod http;
 mod instances;
@@ -51,6 +52,8 @@ pub enum BenchCommand {
     /// Intake with 1, 2, 3 server instances on one PostgreSQL, and the take-over time of the
     /// background jobs after the holder is killed with SIGKILL.
     Instances(instances::InstancesArgs),
+    /// The dashboard's queries (指挥中心) on a large database, beside DuckDB on the same data.
+    Dashboard(dashboard::DashboardArgs),
 }
 
 #[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
@@ -147,6 +150,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         BenchCommand::Search(a) => search::run(a).await,
         BenchCommand::Pages(a) => pages::run(a).await,
         BenchCommand::Instances(a) => instances::run(a).await,
+        BenchCommand::Dashboard(a) => dashboard::run(a).await,
         BenchCommand::Similar(a) => tokio::task::spawn_blocking(move || similar::run(a)).await?,
         BenchCommand::Ceiling(a) => {
             let c = ceilings(&a.dir, &a.clients, a.seconds, Some(&a.pg_url)).await;

@@ -65,7 +65,8 @@ pub async fn run(db: &Db, args: ServeArgs) -> anyhow::Result<ExitCode> {
     if indexes {
         app.hold_training();
     }
-    // Background jobs: deadline scans, supervision escalation, routing retraining, housekeeping;
+    // Background jobs: deadline scans, supervision escalation, early warnings, routing
+    // retraining, housekeeping;
     // each runs once across all instances on the database (leases in the store).
     let opts = match args.job_interval_ms {
         Some(ms) => redress_app::jobs::JobOptions::with_interval(std::time::Duration::from_millis(ms.max(50))),
@@ -75,6 +76,13 @@ pub async fn run(db: &Db, args: ServeArgs) -> anyhow::Result<ExitCode> {
     tracing::info!(instance = %instance, "background jobs start");
     let (stop_jobs, stop_rx) = tokio::sync::watch::channel(false);
     let job_tasks = redress_app::jobs::JobRunner::new(app.clone(), instance, opts).start(stop_rx);
+    // A database from before the dashboard gets its case facts once, in the background.
+    let backfill = app.clone();
+    tokio::spawn(async move {
+        if let Err(e) = backfill.backfill_facts().await {
+            tracing::warn!(error = %e, "case facts backfill failed");
+        }
+    });
     // The indexes load one after the other, and the routing training (a job) waits for them,
     // so that their memory peaks do not add up (bench/RESULTS.md, "Memory of the server");
     // requests are served meanwhile.

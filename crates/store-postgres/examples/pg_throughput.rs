@@ -43,7 +43,7 @@ fn write(n: u64) -> NewCaseWrite {
     NewCaseWrite {
         case,
         events: vec![event],
-        derived: Derived { due_at: Some(Utc::now()), orgs: vec![OrgId(1), OrgId(3), OrgId(12)] },
+        derived: Derived { due_at: Some(Utc::now()), orgs: vec![OrgId(1), OrgId(3), OrgId(12)], facts: None },
         personal: Some(Petitioner {
             name: Some("张三".into()),
             phone: Some("13812345678".into()),

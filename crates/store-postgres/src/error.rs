@@ -76,6 +76,7 @@ fn field_of_constraint(constraint: &str) -> String {
         "orgs_pkey" | "users_pkey" => "id".into(),
         "sessions_pkey" | "api_tokens_pkey" => "token_hash".into(),
         "events_pkey" => "seq".into(),
+        "warnings_live_key" => "key".into(),
         other => other.strip_suffix("_key").or_else(|| other.strip_suffix("_pkey")).unwrap_or(other).to_string(),
     }
 }

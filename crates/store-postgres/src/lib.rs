@@ -10,6 +10,7 @@
 //!   [`StoreError::Unavailable`]; unique violations are [`StoreError::Duplicate`].
 
 mod error;
+mod facts;
 mod list;
 mod migrate;
 pub mod testing;
@@ -190,6 +191,49 @@ impl PgStore {
         client.query_opt(&st, params).await.map_err(pg)
     }
 
+    async fn warnings_where(&self, q: &redress_store::WarningQuery, id: Option<i64>) -> Result<Vec<redress_store::StoredWarning>> {
+        let mut w = vec!["TRUE".to_string()];
+        let mut bind: Vec<&(dyn ToSql + Sync)> = vec![];
+        if let Some(id) = id {
+            w.push(format!("id = {id}"));
+        }
+        if let Some(r) = &q.recipients {
+            let ids: Vec<String> = r.iter().map(|o| o.0.to_string()).collect();
+            w.push(if ids.is_empty() { "FALSE".into() } else { format!("recipient IN ({})", ids.join(",")) });
+        }
+        if !q.statuses.is_empty() {
+            bind.push(&q.statuses);
+            w.push(format!("status = ANY(${})", bind.len()));
+        }
+        if let Some(r) = &q.rule_id {
+            bind.push(r);
+            w.push(format!("rule_id = ${}", bind.len()));
+        }
+        if let Some(k) = &q.key {
+            bind.push(k);
+            w.push(format!("key = ${}", bind.len()));
+        }
+        let sql = format!(
+            "SELECT id, rule_id, key, recipient, status, raised_at, data FROM warnings WHERE {} ORDER BY id DESC LIMIT {}",
+            w.join(" AND "),
+            q.limit.max(1)
+        );
+        Ok(self
+            .query(&sql, &bind)
+            .await?
+            .iter()
+            .map(|r| redress_store::StoredWarning {
+                id: r.get(0),
+                rule_id: r.get(1),
+                key: r.get(2),
+                recipient: OrgId(r.get(3)),
+                status: r.get(4),
+                raised_at: r.get(5),
+                data: r.get(6),
+            })
+            .collect())
+    }
+
     async fn execute(&self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Result<u64> {
         let client = self.client().await?;
         let st = client.prepare_cached(sql).await.map_err(pg)?;
@@ -350,6 +394,117 @@ impl Store for PgStore {
         );
         let rows = self.query(&sql, &[]).await?;
         Ok(rows.iter().filter_map(|r| Some((redress_domain::case::Satisfaction::parse(r.get(0))?, r.get::<_, i64>(1)))).collect())
+    }
+
+    async fn fact_groups(&self, q: &redress_store::FactQuery) -> Result<Vec<redress_store::FactGroup>> {
+        let sql = facts::groups_sql(q);
+        let rows = match &q.category {
+            Some(c) => self.query(&sql, &[c]).await?,
+            None => self.query(&sql, &[]).await?,
+        };
+        Ok(rows.iter().map(facts::group).collect())
+    }
+
+    async fn fact_dims(&self, q: &redress_store::FactQuery) -> Result<Vec<redress_store::DimGroup>> {
+        let demo = q.demo.map(|d| format!(" AND demo = {}", i32::from(d))).unwrap_or_default();
+        let sql = format!(
+            "SELECT dim, value, month, status, SUM(cases)::int8, SUM(timed)::int8, SUM(on_time)::int8, SUM(rated)::int8,
+                    SUM(satisfied)::int8, SUM(handled)::int8, SUM(handling_days)::int8
+             FROM case_rollup_dim WHERE month BETWEEN {} AND {}{demo} GROUP BY month, dim, value, status",
+            q.month_from, q.month_to
+        );
+        Ok(self
+            .query(&sql, &[])
+            .await?
+            .iter()
+            .map(|r| {
+                let sums = [r.get(4), r.get(5), r.get(6), r.get(7), r.get(8), r.get(9), r.get(10)];
+                redress_store::DimGroup::from_parts(r.get(0), r.get(1), r.get(2), r.get(3), sums)
+            })
+            .collect())
+    }
+
+    async fn overdue_groups(&self, q: &redress_store::FactQuery, now: DateTime<Utc>) -> Result<Vec<redress_store::FactGroup>> {
+        let sql = facts::overdue_sql(q);
+        let rows = match &q.category {
+            Some(c) => self.query(&sql, &[c, &now]).await?,
+            None => self.query(&sql, &[&now]).await?,
+        };
+        Ok(rows.iter().map(facts::overdue_group).collect())
+    }
+
+    async fn fact_case_ids(&self, q: &redress_store::FactQuery, overdue_at: Option<DateTime<Utc>>, limit: u32, offset: u32) -> Result<(Vec<CaseId>, i64)> {
+        let w = facts::case_ids_where(q, overdue_at.is_some());
+        let mut params: Vec<&(dyn ToSql + Sync)> = vec![];
+        if let Some(c) = &q.category {
+            params.push(c);
+        }
+        if let Some(t) = &overdue_at {
+            params.push(t);
+        }
+        let total: i64 = self.query(&format!("SELECT count(*) FROM case_facts WHERE {w}"), &params).await?[0].get(0);
+        let sql = format!("SELECT case_id FROM case_facts WHERE {w} ORDER BY case_id DESC LIMIT {limit} OFFSET {offset}");
+        let ids = self.query(&sql, &params).await?.iter().map(|r| CaseId(r.get(0))).collect();
+        Ok((ids, total))
+    }
+
+    async fn put_facts(&self, all: Vec<(CaseId, redress_store::CaseFacts)>) -> Result<()> {
+        let mut cols = writer::FactCols::default();
+        for (id, f) in &all {
+            cols.push(id.0, f);
+        }
+        if cols.is_empty() {
+            return Ok(());
+        }
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(pg)?;
+        // Behind the chain head, as every case write is: the rollup rows are then updated by
+        // one transaction at a time and never deadlock.
+        tx.execute("SELECT seq FROM chain_head WHERE id = 1 FOR UPDATE", &[]).await.map_err(pg)?;
+        tx.execute(writer::SQL_UPSERT_FACTS, &cols.params()).await.map_err(pg)?;
+        tx.commit().await.map_err(pg)
+    }
+
+    async fn facts_after(&self, after: CaseId, limit: u32) -> Result<Vec<(CaseId, redress_store::CaseFacts)>> {
+        let sql = format!("SELECT {} FROM case_facts WHERE case_id > $1 ORDER BY case_id LIMIT {limit}", facts::COLUMNS);
+        let rows = self.query(&sql, &[&after.0]).await?;
+        rows.iter().map(facts::from_row).collect()
+    }
+
+    async fn count_facts(&self) -> Result<i64> {
+        Ok(self.query("SELECT count(*) FROM case_facts", &[]).await?[0].get(0))
+    }
+
+    async fn save_warning(&self, w: &redress_store::StoredWarning) -> Result<i64> {
+        if w.id == 0 {
+            let row = self
+                .query_opt(
+                    "INSERT INTO warnings (rule_id, key, recipient, status, raised_at, data) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+                    &[&w.rule_id, &w.key, &w.recipient.0, &w.status, &w.raised_at, &w.data],
+                )
+                .await?;
+            Ok(row.map(|r| r.get(0)).unwrap_or(0))
+        } else {
+            let n = self
+                .execute(
+                    "UPDATE warnings SET rule_id = $2, key = $3, recipient = $4, status = $5, raised_at = $6, data = $7 WHERE id = $1",
+                    &[&w.id, &w.rule_id, &w.key, &w.recipient.0, &w.status, &w.raised_at, &w.data],
+                )
+                .await?;
+            if n == 0 {
+                return Err(StoreError::NotFound);
+            }
+            Ok(w.id)
+        }
+    }
+
+    async fn get_warning(&self, id: i64) -> Result<Option<redress_store::StoredWarning>> {
+        let q = redress_store::WarningQuery { limit: 1, ..Default::default() };
+        Ok(self.warnings_where(&q, Some(id)).await?.pop())
+    }
+
+    async fn list_warnings(&self, q: &redress_store::WarningQuery) -> Result<Vec<redress_store::StoredWarning>> {
+        self.warnings_where(q, None).await
     }
 
     async fn cases_in_range(&self, from: CaseId, to: CaseId) -> Result<Vec<Case>> {

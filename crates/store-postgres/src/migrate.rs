@@ -12,6 +12,9 @@ pub(crate) const MIGRATIONS: &[(i32, &str, &str)] = &[
     (3, "0003_supervised", include_str!("../migrations/0003_supervised.sql")),
     (4, "0004_unit_status", include_str!("../migrations/0004_unit_status.sql")),
     (5, "0005_jobs", include_str!("../migrations/0005_jobs.sql")),
+    (6, "0006_case_facts", include_str!("../migrations/0006_case_facts.sql")),
+    (7, "0007_warnings", include_str!("../migrations/0007_warnings.sql")),
+    (8, "0008_rollup_dims", include_str!("../migrations/0008_rollup_dims.sql")),
 ];
 
 /// Arbitrary constant: "redress" in ASCII, for `pg_advisory_xact_lock`.

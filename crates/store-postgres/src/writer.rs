@@ -260,6 +260,77 @@ const SQL_UPSERT_PERSONAL: &str = "INSERT INTO personal_data (case_id, data) SEL
 const SQL_DELETE_PERSONAL: &str = "DELETE FROM personal_data WHERE case_id = ANY($1::int8[])";
 const SQL_UPDATE_HEAD: &str = "UPDATE chain_head SET seq = $1, hash = $2 WHERE id = 1";
 
+/// Case facts (dashboard statistics, migration 0006); the table's trigger keeps `case_rollup`.
+pub(crate) const SQL_UPSERT_FACTS: &str = "INSERT INTO case_facts (case_id, month, category, status, unit_id, town_id, channel, demo, \
+ timed, on_time, rated, satisfied, handling_days, due_at) \
+ SELECT * FROM UNNEST($1::int8[], $2::int4[], $3::text[], $4::text[], $5::int8[], $6::int8[], $7::text[], $8::int4[], \
+ $9::int4[], $10::int4[], $11::int4[], $12::int4[], $13::int4[], $14::timestamptz[]) \
+ ON CONFLICT (case_id) DO UPDATE SET month = excluded.month, category = excluded.category, status = excluded.status, \
+ unit_id = excluded.unit_id, town_id = excluded.town_id, channel = excluded.channel, demo = excluded.demo, \
+ timed = excluded.timed, on_time = excluded.on_time, rated = excluded.rated, satisfied = excluded.satisfied, \
+ handling_days = excluded.handling_days, due_at = excluded.due_at";
+
+/// Column vectors for [`SQL_UPSERT_FACTS`].
+#[derive(Default)]
+pub(crate) struct FactCols {
+    case_id: Vec<i64>,
+    month: Vec<i32>,
+    category: Vec<String>,
+    status: Vec<&'static str>,
+    unit: Vec<i64>,
+    town: Vec<i64>,
+    channel: Vec<&'static str>,
+    demo: Vec<i32>,
+    timed: Vec<i32>,
+    on_time: Vec<i32>,
+    rated: Vec<i32>,
+    satisfied: Vec<i32>,
+    handling_days: Vec<Option<i32>>,
+    due_at: Vec<Option<DateTime<Utc>>>,
+}
+
+impl FactCols {
+    pub(crate) fn push(&mut self, id: i64, f: &redress_store::CaseFacts) {
+        self.case_id.push(id);
+        self.month.push(f.month);
+        self.category.push(f.category.clone());
+        self.status.push(f.status.key());
+        self.unit.push(f.unit);
+        self.town.push(f.town);
+        self.channel.push(f.channel.key());
+        self.demo.push(f.demo.into());
+        self.timed.push(f.timed.into());
+        self.on_time.push(f.on_time.into());
+        self.rated.push(f.rated.into());
+        self.satisfied.push(f.satisfied.into());
+        self.handling_days.push(f.handling_days);
+        self.due_at.push(f.due_at);
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.case_id.is_empty()
+    }
+
+    pub(crate) fn params(&self) -> [&(dyn ToSql + Sync); 14] {
+        [
+            &self.case_id,
+            &self.month,
+            &self.category,
+            &self.status,
+            &self.unit,
+            &self.town,
+            &self.channel,
+            &self.demo,
+            &self.timed,
+            &self.on_time,
+            &self.rated,
+            &self.satisfied,
+            &self.handling_days,
+            &self.due_at,
+        ]
+    }
+}
+
 /// A batch of new cases only: cases, events, case_orgs, personal data and the chain head in
 /// one statement (the parts touch disjoint rows; empty arrays insert nothing).
 const SQL_WRITE_NEW: &str = "WITH c AS (INSERT INTO cases (id, tracking_code, version, status, channel, matter_type, category, subject, \
@@ -295,6 +366,7 @@ struct Statements {
     delete_personal: Statement,
     update_head: Statement,
     write_new: Statement,
+    upsert_facts: Statement,
 }
 
 async fn statements(client: &Object) -> Result<Statements, tokio_postgres::Error> {
@@ -311,6 +383,7 @@ async fn statements(client: &Object) -> Result<Statements, tokio_postgres::Error
         delete_personal: client.prepare_cached(SQL_DELETE_PERSONAL).await?,
         update_head: client.prepare_cached(SQL_UPDATE_HEAD).await?,
         write_new: client.prepare_cached(SQL_WRITE_NEW).await?,
+        upsert_facts: client.prepare_cached(SQL_UPSERT_FACTS).await?,
     })
 }
 
@@ -477,6 +550,7 @@ struct Update {
     case: Case,
     due_at: Option<DateTime<Utc>>,
     orgs: BTreeSet<i64>,
+    facts: Option<redress_store::CaseFacts>,
     data: String,
 }
 
@@ -547,6 +621,7 @@ async fn attempt(pool: &Pool, ops: &[&Op], cfg: Config) -> Result<Vec<Result<Don
     let (mut personal_ids, mut personal_data) = (Vec::<i64>::new(), Vec::<String>::new());
     let mut purge_ids: Vec<i64> = Vec::new();
     let mut updates: Vec<Update> = Vec::new();
+    let mut facts = FactCols::default();
     let mut results: Vec<Result<Done>> = Vec::with_capacity(ops.len());
 
     for op in ops {
@@ -599,6 +674,9 @@ async fn attempt(pool: &Pool, ops: &[&Op], cfg: Config) -> Result<Vec<Result<Don
                 if let Some(p) = personal {
                     personal_ids.push(id);
                     personal_data.push(p);
+                }
+                if let Some(f) = &w.derived.facts {
+                    facts.push(id, f);
                 }
                 inserts.push(&case, w.derived.due_at, &orgs, data);
                 let r = Ok(Done::Created(Box::new(case), stored));
@@ -654,6 +732,7 @@ async fn attempt(pool: &Pool, ops: &[&Op], cfg: Config) -> Result<Vec<Result<Don
                     case: w.case.clone(),
                     due_at: w.derived.due_at,
                     orgs: org_set(&w.derived),
+                    facts: w.derived.facts.clone(),
                     data,
                 };
                 match row.update {
@@ -685,6 +764,9 @@ async fn attempt(pool: &Pool, ops: &[&Op], cfg: Config) -> Result<Vec<Result<Don
             org_add_org.push(*o);
             org_add_case.push(u.id);
         }
+        if let Some(f) = &u.facts {
+            facts.push(u.id, f);
+        }
         upd_cols.push(&u.case, u.due_at, &u.orgs, u.data);
     }
 
@@ -712,13 +794,14 @@ async fn attempt(pool: &Pool, ops: &[&Op], cfg: Config) -> Result<Vec<Result<Don
     let pers: [&(dyn ToSql + Sync); 2] = [&personal_ids, &personal_data];
     let purge: [&(dyn ToSql + Sync); 1] = [&purge_ids];
     let head: [&(dyn ToSql + Sync); 2] = [&head_seq, &head_hash];
+    let fact_params = facts.params();
     // Only new cases (the intake hot path): all five inserts in one statement, which saves
     // the server a few percent of CPU per case over five statements.
     let creates_only = upd_cols.is_empty() && org_del_org.is_empty() && purge_ids.is_empty();
     let all_new: Vec<&(dyn ToSql + Sync)> =
         ins.iter().chain(ev.iter()).chain(oadd.iter()).chain(pers.iter()).chain(head.iter()).copied().collect();
     // Polled in order, so sent in order, all before the first answer comes back.
-    let (r_new, r_ins, r_upd, r_ev, r_odel, r_oadd, r_pers, r_purge, r_head, r_commit, r_flush) = tokio::join!(
+    let (r_new, r_ins, r_upd, r_ev, r_odel, r_oadd, r_pers, r_purge, r_head, r_facts, r_commit, r_flush) = tokio::join!(
         biased;
         exec_if(&client, creates_only, &st.write_new, &all_new),
         exec_if(&client, !creates_only && !inserts.is_empty(), &st.insert_cases, &ins),
@@ -729,6 +812,7 @@ async fn attempt(pool: &Pool, ops: &[&Op], cfg: Config) -> Result<Vec<Result<Don
         exec_if(&client, !creates_only && !personal_ids.is_empty(), &st.upsert_personal, &pers),
         exec_if(&client, !creates_only && !purge_ids.is_empty(), &st.delete_personal, &purge),
         exec_if(&client, !creates_only && !events.seq.is_empty(), &st.update_head, &head),
+        exec_if(&client, !facts.is_empty(), &st.upsert_facts, &fact_params),
         client.batch_execute("COMMIT"),
         async {
             if cfg.overlap_commits {
@@ -739,7 +823,7 @@ async fn attempt(pool: &Pool, ops: &[&Op], cfg: Config) -> Result<Vec<Result<Don
         },
     );
     let mut errors: Vec<tokio_postgres::Error> =
-        [r_new, r_ins, r_upd, r_ev, r_odel, r_oadd, r_pers, r_purge, r_head].into_iter().filter_map(Result::err).collect();
+        [r_new, r_ins, r_upd, r_ev, r_odel, r_oadd, r_pers, r_purge, r_head, r_facts].into_iter().filter_map(Result::err).collect();
     let commit_failed = r_commit.is_err();
     errors.extend(r_commit.err());
     if errors.is_empty() {
@@ -820,7 +904,7 @@ mod tests {
             suggested_categories: vec![],
         };
         let (case, event) = Case::register(matter, code(n), None, true, clerk(), at(0)).unwrap();
-        NewCaseWrite { case, events: vec![event], derived: Derived { due_at: None, orgs: vec![OrgId(1)] }, personal: None }
+        NewCaseWrite { case, events: vec![event], derived: Derived { due_at: None, orgs: vec![OrgId(1)], facts: None }, personal: None }
     }
 
     fn note(case: &Case, min: u32) -> AppendWrite {
@@ -831,7 +915,7 @@ mod tests {
             expected_version: case.version,
             case: next,
             events: vec![event],
-            derived: Derived { due_at: None, orgs: vec![OrgId(1), OrgId(min as i64)] },
+            derived: Derived { due_at: None, orgs: vec![OrgId(1), OrgId(min as i64)], facts: None },
             purge_personal: false,
         }
     }

@@ -77,6 +77,7 @@ pub(crate) struct AppendReq {
     pub expected: u32,
     pub events: Vec<EventRow>,
     pub orgs: Vec<i64>,
+    pub facts: Option<redress_store::CaseFacts>,
     pub purge_personal: bool,
 }
 
@@ -90,6 +91,9 @@ pub(crate) fn create(conn: &Connection, req: CreateReq) -> Result<(Case, Vec<Sto
     case.id = CaseId(id);
     insert_case(conn, &CaseRow::new(&case, &derived)?)?;
     write_orgs(conn, id, &org_ids(&derived), false)?;
+    if let Some(f) = &derived.facts {
+        crate::facts::upsert(conn, case.id, f)?;
+    }
     let stored = append_events(conn, case.id, 1, events)?;
     if let Some(data) = personal {
         conn.prepare_cached("INSERT INTO personal_data (case_id, data) VALUES (?1, ?2)")
@@ -111,6 +115,9 @@ pub(crate) fn append(conn: &Connection, req: AppendReq) -> Result<Vec<StoredEven
     }
     update_case(conn, &req.row)?;
     write_orgs(conn, req.id.0, &req.orgs, true)?;
+    if let Some(f) = &req.facts {
+        crate::facts::upsert(conn, req.id, f)?;
+    }
     let stored = append_events(conn, req.id, req.expected + 1, req.events)?;
     if req.purge_personal {
         conn.prepare_cached("DELETE FROM personal_data WHERE case_id = ?1")

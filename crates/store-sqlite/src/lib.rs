@@ -8,6 +8,7 @@
 mod admin;
 mod cases;
 mod codec;
+mod facts;
 mod migrate;
 mod query;
 mod reader;
@@ -371,6 +372,7 @@ impl Store for SqliteStore {
             expected: w.expected_version,
             events: w.events.iter().map(EventRow::new).collect::<Result<_>>()?,
             orgs: cases::org_ids(&w.derived),
+            facts: w.derived.facts.clone(),
             purge_personal: w.purge_personal,
         };
         self.writer.call(move |c| cases::append(c, req)).await
@@ -400,6 +402,53 @@ impl Store for SqliteStore {
 
     async fn count_by_satisfaction(&self) -> Result<Vec<(redress_domain::case::Satisfaction, i64)>> {
         self.readers.call(|c| cases::count_by_satisfaction(c)).await
+    }
+
+    async fn fact_groups(&self, q: &redress_store::FactQuery) -> Result<Vec<redress_store::FactGroup>> {
+        let q = q.clone();
+        self.readers.call(move |c| facts::groups(c, &q)).await
+    }
+
+    async fn fact_dims(&self, q: &redress_store::FactQuery) -> Result<Vec<redress_store::DimGroup>> {
+        let q = q.clone();
+        self.readers.call(move |c| facts::dims(c, &q)).await
+    }
+
+    async fn overdue_groups(&self, q: &redress_store::FactQuery, now: DateTime<Utc>) -> Result<Vec<redress_store::FactGroup>> {
+        let q = q.clone();
+        self.readers.call(move |c| facts::overdue(c, &q, now)).await
+    }
+
+    async fn fact_case_ids(&self, q: &redress_store::FactQuery, overdue_at: Option<DateTime<Utc>>, limit: u32, offset: u32) -> Result<(Vec<CaseId>, i64)> {
+        let q = q.clone();
+        self.readers.call(move |c| facts::case_ids(c, &q, overdue_at, limit, offset)).await
+    }
+
+    async fn put_facts(&self, all: Vec<(CaseId, redress_store::CaseFacts)>) -> Result<()> {
+        self.writer.call(move |c| all.iter().try_for_each(|(id, f)| facts::upsert(c, *id, f))).await
+    }
+
+    async fn facts_after(&self, after: CaseId, limit: u32) -> Result<Vec<(CaseId, redress_store::CaseFacts)>> {
+        self.readers.call(move |c| facts::after(c, after, limit)).await
+    }
+
+    async fn count_facts(&self) -> Result<i64> {
+        self.readers.call(|c| cases::scalar(c, "SELECT COUNT(*) FROM case_facts")).await
+    }
+
+    async fn save_warning(&self, w: &redress_store::StoredWarning) -> Result<i64> {
+        let w = w.clone();
+        self.writer.call(move |c| facts::save_warning(c, &w)).await
+    }
+
+    async fn get_warning(&self, id: i64) -> Result<Option<redress_store::StoredWarning>> {
+        let q = redress_store::WarningQuery { limit: 1, ..Default::default() };
+        self.readers.call(move |c| facts::list_warnings(c, &q, Some(id))).await.map(|mut v| v.pop())
+    }
+
+    async fn list_warnings(&self, q: &redress_store::WarningQuery) -> Result<Vec<redress_store::StoredWarning>> {
+        let q = q.clone();
+        self.readers.call(move |c| facts::list_warnings(c, &q, None)).await
     }
 
     async fn cases_in_range(&self, from: CaseId, to: CaseId) -> Result<Vec<Case>> {

@@ -12,6 +12,9 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (3, include_str!("../migrations/0003_unit_status.sql")),
     (4, include_str!("../migrations/0004_satisfaction.sql")),
     (5, include_str!("../migrations/0005_jobs.sql")),
+    (6, include_str!("../migrations/0006_case_facts.sql")),
+    (7, include_str!("../migrations/0007_warnings.sql")),
+    (8, include_str!("../migrations/0008_rollup_dims.sql")),
 ];
 
 /// Applies the migrations not yet recorded. Runs inside the writer's transaction, so a
@@ -21,13 +24,17 @@ pub(crate) fn apply(conn: &Connection) -> Result<()> {
         "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)",
     )
     .map_err(map_err)?;
-    let current: i64 = conn
-        .query_row("SELECT COALESCE(MAX(version), 0) FROM schema_migrations", [], |r| r.get(0))
+    let applied: Vec<i64> = conn
+        .prepare("SELECT version FROM schema_migrations")
+        .and_then(|mut s| s.query_map([], |r| r.get(0))?.collect())
         .map_err(map_err)?;
+    let current = applied.iter().copied().max().unwrap_or(0);
     if current > latest() {
         return Err(StoreError::Other(format!("数据库结构版本 {current} 比本程序支持的 {} 新，请升级程序", latest())));
     }
-    for &(version, sql) in MIGRATIONS.iter().filter(|(v, _)| *v > current) {
+    // By set rather than "above the newest": a branch's migration numbered below one already
+    // applied (merged later) still runs.
+    for &(version, sql) in MIGRATIONS.iter().filter(|(v, _)| !applied.contains(v)) {
         conn.execute_batch(sql).map_err(map_err)?;
         conn.execute(
             "INSERT INTO schema_migrations (version, applied_at) VALUES (?1, ?2)",

@@ -72,6 +72,9 @@ macro_rules! conformance_tests {
             rate_windows_count_across_callers_and_purge,
             control_characters_in_case_text_round_trip,
             concurrent_creates_with_one_code_have_one_winner,
+            fact_rollup_follows_case_writes_and_filters,
+            overdue_groups_count_open_cases_past_their_deadline,
+            warnings_save_list_and_one_live_per_rule_and_key,
         );
     };
     (@each $make:expr; $($name:ident),* $(,)?) => {
@@ -177,7 +180,10 @@ pub fn case_orgs(case: &Case) -> Vec<OrgId> {
 }
 
 pub fn derived(case: &Case) -> Derived {
-    Derived { due_at: case.staff_deadline(rules(), calendar()).map(|d| d.due_at), orgs: case_orgs(case) }
+    let due_at = case.staff_deadline(rules(), calendar()).map(|d| d.due_at);
+    // The fixtures' place stands for its town.
+    let facts = crate::CaseFacts::of(case, case.matter.location.org, due_at, rules(), calendar());
+    Derived { due_at, orgs: case_orgs(case), facts: Some(facts) }
 }
 
 /// The write that registers `matter` at `at` under tracking code `code(n)`.
@@ -1207,4 +1213,167 @@ pub async fn list_cases_skip_total_returns_the_page_without_counting(store: Arc<
     assert_eq!(counted.total, 5);
     assert_eq!(skipped.total, 2);
     assert_eq!(counted.items.iter().map(|c| c.id).collect::<Vec<_>>(), skipped.items.iter().map(|c| c.id).collect::<Vec<_>>());
+}
+
+
+// ===================================================================== statistics (dashboard)
+
+fn total(groups: &[crate::FactGroup]) -> i64 {
+    groups.iter().map(|g| g.cases).sum()
+}
+
+fn march() -> crate::FactQuery {
+    crate::FactQuery { month_from: 202403, month_to: 202403, ..Default::default() }
+}
+
+/// The rollup moves a case from its old group to its new one on every write, sums its
+/// measures, and answers the filters; backfilled facts fold in the same way.
+pub async fn fact_rollup_follows_case_writes_and_filters(store: Arc<dyn Store>) {
+    let a = create(store.as_ref(), 1).await;
+    let b = create(store.as_ref(), 2).await;
+    let mut other = matter("第3号测试事项", 10);
+    other.category = Some("05.01".into());
+    other.channel = Channel::Visit;
+    other.location.org = Some(OrgId(12));
+    store.create_case(registration(3, other, t(3, 1, 0))).await.expect("create 3");
+    let mut april = matter("四月的事项", 10);
+    april.category = Some("030".into());
+    store.create_case(registration(4, april, t(31, 20, 0))).await.expect("create 4"); // 1 April in Beijing
+    let handled = [
+        accept(),
+        route(20),
+        Command::StartHandling,
+        Command::SubmitReply {
+            decision: redress_domain::case::Decision::Support,
+            facts: "经核实".into(),
+            opinion: "予以支持".into(),
+            legal_basis: "《信访工作条例》第三十二条".into(),
+        },
+        Command::ApproveReply,
+        Command::FollowUp { satisfaction: redress_domain::case::Satisfaction::Basic, note: String::new() },
+    ];
+    store.append(append_write(&b, &handled, t(5, 9, 0))).await.expect("handle");
+    assert_eq!(store.count_facts().await.expect("count_facts"), 4);
+
+    let groups = store.fact_groups(&march()).await.expect("fact_groups");
+    assert_eq!(total(&groups), 3, "April's case is outside March: {groups:?}");
+    let done: Vec<_> = groups.iter().filter(|g| g.status == Some(Status::FollowedUp)).collect();
+    assert_eq!(done.len(), 1);
+    let g = done[0];
+    assert_eq!((g.cases, g.unit, g.category.as_str(), g.channel), (1, 20, "03.02", Some(Channel::Letter)));
+    assert_eq!((g.timed, g.on_time, g.rated, g.satisfied, g.handled), (1, 1, 1, 1, 1));
+    assert_eq!(g.handling_days, 4, "registered on the 1st, replied on the 5th");
+    // b left the registered group: only a remains there among the letters.
+    let registered: i64 = groups
+        .iter()
+        .filter(|g| g.status == Some(Status::Registered) && g.channel == Some(Channel::Letter))
+        .map(|g| g.cases)
+        .sum();
+    assert_eq!(registered, 1);
+
+    let q = |f: fn(&mut crate::FactQuery)| {
+        let mut q = march();
+        f(&mut q);
+        q
+    };
+    let by = |q: crate::FactQuery| {
+        let store = store.clone();
+        async move { total(&store.fact_groups(&q).await.expect("fact_groups")) }
+    };
+    assert_eq!(by(q(|q| q.category = Some("03".into()))).await, 2, "03 covers 03.02, not 05.01");
+    assert_eq!(by(q(|q| q.category = Some("05.01".into()))).await, 1);
+    assert_eq!(by(q(|q| q.channel = Some(Channel::Visit))).await, 1);
+    assert_eq!(by(q(|q| q.units = Some(vec![20, 21]))).await, 1);
+    assert_eq!(by(q(|q| q.units = Some(vec![]))).await, 0);
+    assert_eq!(by(q(|q| q.towns = Some(vec![12]))).await, 1);
+    assert_eq!(by(q(|q| q.demo = Some(true))).await, 0);
+    // The cases behind a count: the same filter, newest first, paged.
+    let closed = q(|q| q.statuses = Some(vec![Status::FollowedUp, Status::Closed]));
+    assert_eq!(store.fact_case_ids(&closed, None, 10, 0).await.expect("ids"), (vec![b.id], 1));
+    let (page, n) = store.fact_case_ids(&march(), None, 2, 1).await.expect("ids");
+    assert_eq!(n, 3);
+    assert_eq!(page, vec![b.id, a.id], "ids 3, 2, 1 newest first; the second page of two starts at 2");
+    let april = crate::FactQuery { month_from: 202404, month_to: 202404, category: Some("03".into()), ..Default::default() };
+    assert_eq!(by(april).await, 0, "030 is not under 03");
+
+    // Backfill: rewriting a's facts moves it, and never counts it twice.
+    let mut f = derived(&a).facts.expect("facts");
+    f.category = "05.01".into();
+    store.put_facts(vec![(a.id, f)]).await.expect("put_facts");
+    assert_eq!(by(q(|q| q.category = Some("05.01".into()))).await, 2);
+    assert_eq!(by(march()).await, 3);
+    // One dimension at a time: each dimension sums to the same totals as the full rollup.
+    let dims = store.fact_dims(&march()).await.expect("fact_dims");
+    for dim in ["unit", "town", "category", "channel"] {
+        let n: i64 = dims.iter().filter(|d| d.dim == dim).map(|d| d.g.cases).sum();
+        assert_eq!(n, 3, "{dim}: {dims:?}");
+    }
+    let cat = |code: &str| dims.iter().filter(|d| d.dim == "category" && d.g.category == code).map(|d| d.g.cases).sum::<i64>();
+    assert_eq!((cat("03.02"), cat("05.01")), (1, 2), "a's backfilled facts moved it in this rollup too");
+    let done = dims.iter().find(|d| d.dim == "unit" && d.g.unit == 20).expect("unit 20");
+    assert_eq!((done.g.status, done.g.satisfied, done.g.handling_days), (Some(Status::FollowedUp), 1, 4));
+    // Export pages by id and gives back what was written.
+    let page = store.facts_after(CaseId(0), 2).await.expect("facts_after");
+    assert_eq!(page.iter().map(|(id, _)| *id).collect::<Vec<_>>(), vec![a.id, b.id]);
+    assert_eq!(page[0].1.category, "05.01");
+    let b_now = store.get_case(b.id).await.expect("get").expect("b");
+    assert_eq!(page[1].1, derived(&b_now).facts.expect("facts"));
+    assert_eq!(store.facts_after(b.id, 10).await.expect("facts_after").len(), 2);
+}
+
+/// Overdue now: open cases whose running deadline passed, by unit, town and category; the
+/// registration month does not limit it.
+pub async fn overdue_groups_count_open_cases_past_their_deadline(store: Arc<dyn Store>) {
+    let a = create(store.as_ref(), 1).await;
+    let b = create(store.as_ref(), 2).await;
+    create(store.as_ref(), 3).await;
+    store.append(append_write(&a, &[accept(), route(20)], t(2, 9, 0))).await.expect("route");
+    store.append(append_write(&b, &[Command::Withdraw { reason: "信访人撤回".into() }], t(2, 9, 0))).await.expect("withdraw");
+    let all = crate::FactQuery { month_from: 0, month_to: 0, ..Default::default() };
+    // Before any deadline: nothing overdue.
+    assert_eq!(total(&store.overdue_groups(&all, t(2, 10, 0)).await.expect("overdue")), 0);
+    let later = t(2, 10, 0) + Duration::days(200);
+    let groups = store.overdue_groups(&all, later).await.expect("overdue");
+    assert_eq!(total(&groups), 2, "the routed case and the registered one; not the withdrawn: {groups:?}");
+    let unit_20 = crate::FactQuery { units: Some(vec![20]), ..all.clone() };
+    assert_eq!(total(&store.overdue_groups(&unit_20, later).await.expect("overdue")), 1);
+    let letters = crate::FactQuery { category: Some("03".into()), ..all };
+    assert_eq!(total(&store.overdue_groups(&letters, later).await.expect("overdue")), 2);
+    let (ids, n) = store.fact_case_ids(&letters, Some(later), 10, 0).await.expect("ids");
+    assert_eq!(n, 2);
+    assert!(ids.contains(&a.id) && !ids.contains(&b.id), "{ids:?}");
+}
+
+/// Warnings: insert, update, filters, and at most one not-yet-disposed warning per rule and key.
+pub async fn warnings_save_list_and_one_live_per_rule_and_key(store: Arc<dyn Store>) {
+    let w = crate::StoredWarning {
+        id: 0,
+        rule_id: "similar_in_place".into(),
+        key: "town:12|cat:03.02".into(),
+        recipient: OrgId(1),
+        status: "open".into(),
+        raised_at: t(2, 9, 0),
+        data: "{\"level\":\"blue\"}".into(),
+    };
+    let id = store.save_warning(&w).await.expect("insert");
+    assert!(id > 0);
+    assert_eq!(store.get_warning(id).await.expect("get"), Some(crate::StoredWarning { id, ..w.clone() }));
+    let again = store.save_warning(&w).await;
+    assert_eq!(again, Err(StoreError::Duplicate { field: "key".into() }), "one live warning per rule and key");
+    let other = store.save_warning(&crate::StoredWarning { key: "town:13|cat:03.02".into(), recipient: OrgId(5), ..w.clone() }).await.expect("other key");
+    // Disposed: a new warning for the same key may be raised.
+    store.save_warning(&crate::StoredWarning { id, status: "disposed".into(), ..w.clone() }).await.expect("dispose");
+    let third = store.save_warning(&w).await.expect("same key after disposal");
+    let all = store.list_warnings(&crate::WarningQuery { limit: 10, ..Default::default() }).await.expect("list");
+    assert_eq!(all.iter().map(|x| x.id).collect::<Vec<_>>(), vec![third, other, id], "newest first");
+    let live = crate::WarningQuery { statuses: vec!["open".into(), "acknowledged".into()], limit: 10, ..Default::default() };
+    assert_eq!(store.list_warnings(&live).await.expect("list").len(), 2);
+    let mine = crate::WarningQuery { recipients: Some(vec![OrgId(5)]), ..live.clone() };
+    assert_eq!(store.list_warnings(&mine).await.expect("list").iter().map(|x| x.id).collect::<Vec<_>>(), vec![other]);
+    let keyed = crate::WarningQuery { rule_id: Some("similar_in_place".into()), key: Some(w.key.clone()), limit: 10, ..Default::default() };
+    assert_eq!(store.list_warnings(&keyed).await.expect("list").len(), 2);
+    assert_eq!(store.list_warnings(&crate::WarningQuery { recipients: Some(vec![]), limit: 10, ..Default::default() }).await.expect("list").len(), 0);
+    assert_eq!(store.get_warning(9999).await.expect("get"), None);
+    let missing = store.save_warning(&crate::StoredWarning { id: 9999, ..w }).await;
+    assert_eq!(missing, Err(StoreError::NotFound));
 }

@@ -86,6 +86,38 @@ pub trait Store: Send + Sync + 'static {
     /// The last event's seq and hash (0 and [`GENESIS_HASH`] when empty).
     async fn chain_head(&self) -> Result<(i64, String)>;
 
+    // ----- statistics (dashboard) -----
+
+    /// Sums of the case facts matching `q`, one row per month × category × status × unit ×
+    /// town × channel (demo folded in). Read from the rollup the database keeps in the same
+    /// transaction as every case write, so the cost follows the number of groups, not cases.
+    async fn fact_groups(&self, q: &FactQuery) -> Result<Vec<FactGroup>>;
+    /// The same sums one dimension at a time (unit, town, category, channel) per month and
+    /// status, for the whole county: only `q`'s months and demo flag apply (a few thousand rows
+    /// where `fact_groups` may return hundreds of thousands).
+    async fn fact_dims(&self, q: &FactQuery) -> Result<Vec<DimGroup>>;
+    /// Cases matching `q` (by registration month) whose running deadline passed before `now`,
+    /// counted per category × unit × town × channel (`cases` only; status left empty).
+    async fn overdue_groups(&self, q: &FactQuery, now: DateTime<Utc>) -> Result<Vec<FactGroup>>;
+    /// The cases behind a figure, newest first: those matching `q`, or with `overdue_at` those
+    /// whose running deadline passed before it (months then ignored, as in `overdue_groups`).
+    /// Returns a page of ids and the total.
+    async fn fact_case_ids(&self, q: &FactQuery, overdue_at: Option<DateTime<Utc>>, limit: u32, offset: u32) -> Result<(Vec<CaseId>, i64)>;
+    /// Writes the facts of existing cases (upgrade backfill), folding them into the rollup.
+    async fn put_facts(&self, facts: Vec<(CaseId, CaseFacts)>) -> Result<()>;
+    /// Stored facts with case ids above `after`, in id order, at most `limit` (export, benchmarks).
+    async fn facts_after(&self, after: CaseId, limit: u32) -> Result<Vec<(CaseId, CaseFacts)>>;
+    /// How many cases have facts stored.
+    async fn count_facts(&self) -> Result<i64>;
+
+    // ----- early warnings (预警) -----
+
+    /// Inserts (id 0) or updates a warning; returns its id. An insert while a warning with the
+    /// same rule and key is not yet disposed fails with `Duplicate { field: "key" }`.
+    async fn save_warning(&self, w: &StoredWarning) -> Result<i64>;
+    async fn get_warning(&self, id: i64) -> Result<Option<StoredWarning>>;
+    async fn list_warnings(&self, q: &WarningQuery) -> Result<Vec<StoredWarning>>;
+
     // ----- personal data (outside the log, purgeable) -----
 
     async fn personal_data(&self, id: CaseId) -> Result<Option<PersonalRecord>>;

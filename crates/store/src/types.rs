@@ -33,6 +33,8 @@ pub struct Derived {
     pub due_at: Option<DateTime<Utc>>,
     /// Organisations that may see the case: intake office, unit, co-units, place.
     pub orgs: Vec<OrgId>,
+    /// The case's statistical record (dashboard); `None` leaves the stored one as it is.
+    pub facts: Option<CaseFacts>,
 }
 
 #[derive(Debug, Clone)]
@@ -224,4 +226,167 @@ pub struct Reminder {
     /// The job and run slot that recorded it.
     pub job: String,
     pub slot: i64,
+/// The narrow statistical record of one case (事项统计要素), written in the same transaction as
+/// the case and folded by the database into `case_rollup`: one row per month × category ×
+/// status × unit × town × channel × demo with sums, so the dashboard reads thousands of groups
+/// instead of millions of cases. Computed from the case by [`CaseFacts::of`]; the definitions
+/// the figures give these measures are in `redress_app::figures`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CaseFacts {
+    /// Month of registration in Beijing time as `yyyymm` (202403).
+    pub month: i32,
+    /// Category code, "" when none.
+    pub category: String,
+    pub status: Status,
+    /// Responsible unit, 0 when none.
+    pub unit: i64,
+    /// Town (乡镇/街道) of the matter's place, 0 when unknown.
+    pub town: i64,
+    pub channel: Channel,
+    pub demo: bool,
+    /// The handling period applied (accepted and replied): counted for 按期办结率.
+    pub timed: bool,
+    /// Replied within its handling period.
+    pub on_time: bool,
+    pub rated: bool,
+    /// Rated 满意 or 基本满意.
+    pub satisfied: bool,
+    /// Whole days from registration to the approved reply, for concluded cases.
+    pub handling_days: Option<i32>,
+    /// The running staff deadline (copied from [`Derived::due_at`]), for "overdue now".
+    pub due_at: Option<DateTime<Utc>>,
+}
+
+impl CaseFacts {
+    /// The facts of `case` as it stands; `town` is the town of its place (from the org tree).
+    pub fn of(
+        case: &redress_domain::Case,
+        town: Option<OrgId>,
+        due_at: Option<DateTime<Utc>>,
+        rules: &redress_domain::DeadlineRules,
+        calendar: &redress_domain::Calendar,
+    ) -> CaseFacts {
+        use chrono::Datelike;
+        let local = redress_domain::local_date(case.registered_at);
+        let on_time = case.concluded_on_time(rules, calendar);
+        let handling_days = if case.status.is_concluded() {
+            case.reply_date().map(|r| (r - case.registered_at).num_days().max(0) as i32)
+        } else {
+            None
+        };
+        let rating = case.follow_up.as_ref().map(|f| f.satisfaction);
+        CaseFacts {
+            month: local.year() * 100 + local.month() as i32,
+            category: case.matter.category.clone().unwrap_or_default(),
+            status: case.status,
+            unit: case.unit.map_or(0, |u| u.0),
+            town: town.map_or(0, |t| t.0),
+            channel: case.matter.channel,
+            demo: case.matter.demo,
+            timed: on_time.is_some(),
+            on_time: on_time == Some(true),
+            rated: rating.is_some(),
+            satisfied: rating.is_some_and(|s| s != redress_domain::case::Satisfaction::Unsatisfied),
+            handling_days,
+            due_at,
+        }
+    }
+}
+
+/// Which facts the dashboard counts: a month range and optional filters. Units are given as
+/// a list (a unit and its subtree, resolved by the caller).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FactQuery {
+    /// First and last month (`yyyymm`), both included.
+    pub month_from: i32,
+    pub month_to: i32,
+    pub units: Option<Vec<i64>>,
+    pub towns: Option<Vec<i64>>,
+    /// Category code or its prefix ("03" matches "03.02").
+    pub category: Option<String>,
+    pub channel: Option<Channel>,
+    pub demo: Option<bool>,
+    /// Only these statuses (drill-down to the cases behind a count).
+    pub statuses: Option<Vec<Status>>,
+}
+
+/// Sums over the facts of one group (month × category × status × unit × town × channel).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct FactGroup {
+    pub month: i32,
+    pub category: String,
+    pub status: Option<Status>,
+    pub unit: i64,
+    pub town: i64,
+    pub channel: Option<Channel>,
+    pub cases: i64,
+    pub timed: i64,
+    pub on_time: i64,
+    pub rated: i64,
+    pub satisfied: i64,
+    pub handled: i64,
+    pub handling_days: i64,
+}
+
+/// An early warning (预警) as stored: the columns the store filters on, and the whole record
+/// as the application's JSON (`data`). Warnings are about matters and places, never people.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredWarning {
+    /// 0 to insert.
+    pub id: i64,
+    pub rule_id: String,
+    /// What the warning is about (e.g. `town:12|cat:03.02`): one open warning per rule and key.
+    pub key: String,
+    /// The organisation whose workbench receives it.
+    pub recipient: OrgId,
+    /// `open`, `acknowledged` or `disposed`.
+    pub status: String,
+    pub raised_at: DateTime<Utc>,
+    pub data: String,
+}
+
+/// Which warnings to list, newest first.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct WarningQuery {
+    /// Only those addressed to these organisations; `None`: all.
+    pub recipients: Option<Vec<OrgId>>,
+    /// Only these statuses; empty: all.
+    pub statuses: Vec<String>,
+    pub rule_id: Option<String>,
+    pub key: Option<String>,
+    pub limit: u32,
+}
+
+/// Sums for one value of one dimension (`unit`, `town`, `category` or `channel`) in a month and
+/// status: `g` has that dimension's field set and the others empty.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct DimGroup {
+    pub dim: String,
+    pub g: FactGroup,
+}
+
+impl DimGroup {
+    /// Builds the group from a stored row.
+    #[allow(clippy::too_many_arguments)]
+    pub fn from_parts(dim: String, value: String, month: i32, status: &str, sums: [i64; 7]) -> DimGroup {
+        let mut g = FactGroup {
+            month,
+            status: Status::parse(status),
+            cases: sums[0],
+            timed: sums[1],
+            on_time: sums[2],
+            rated: sums[3],
+            satisfied: sums[4],
+            handled: sums[5],
+            handling_days: sums[6],
+            ..FactGroup::default()
+        };
+        match dim.as_str() {
+            "unit" => g.unit = value.parse().unwrap_or(0),
+            "town" => g.town = value.parse().unwrap_or(0),
+            "category" => g.category = value,
+            _ => g.channel = Channel::parse(&value),
+        }
+        DimGroup { dim, g }
+    }
 }

@@ -22,6 +22,23 @@ fn err_responses(codes: &[&str]) -> Value {
     Value::Object(m)
 }
 
+/// The dashboard's filters (and, for its case list, the figure and page).
+fn dashboard_params(cases: bool) -> Value {
+    let mut v = vec![
+        json!({ "name": "from", "in": "query", "schema": { "type": "string", "pattern": "^\\d{4}-\\d{2}$" }, "description": "起始月份（按登记月份），默认截止月份前11个月" }),
+        json!({ "name": "to", "in": "query", "schema": { "type": "string", "pattern": "^\\d{4}-\\d{2}$" }, "description": "截止月份，默认本月" }),
+        json!({ "name": "unit", "in": "query", "schema": { "type": "integer" }, "description": "责任单位（含下级）" }),
+        json!({ "name": "town", "in": "query", "schema": { "type": "integer" }, "description": "事项所在乡镇（街道）" }),
+        json!({ "name": "category", "in": "query", "schema": { "type": "string" }, "description": "类别代码或其上级代码" }),
+        json!({ "name": "channel", "in": "query", "schema": { "type": "string" } }),
+    ];
+    if cases {
+        v.push(json!({ "name": "figure", "in": "query", "schema": { "type": "string", "enum": ["received", "accepted", "closed", "overdue"] } }));
+        v.push(json!({ "name": "page", "in": "query", "schema": { "type": "integer", "minimum": 1 } }));
+    }
+    Value::Array(v)
+}
+
 fn op(summary: &str, ok: &str, ok_desc: &str, errors: &[&str], extra: Value) -> Value {
     let mut responses = err_responses(errors);
     responses[ok] = json!({ "description": ok_desc, "content": { "application/json": { "schema": { "type": "object" } } } });
@@ -223,6 +240,25 @@ pub fn document() -> Value {
             "/api/v1/stats/repeat-rate": { "get": op("重复信访率：统计期内登记的事项中，与此前已登记事项属于同一事项簇的比例（定义见返回的 definition）", "200", "cases、repeats、rate、definition", &["401", "422", "503"], json!({ "parameters": [
                 { "name": "from", "in": "query", "schema": { "type": "string", "format": "date" }, "description": "默认为 to 前29天" },
                 { "name": "to", "in": "query", "schema": { "type": "string", "format": "date" }, "description": "含当天，默认今天" }] })) },
+            "/api/v1/dashboard": { "get": op("指挥中心：统计期内的登记、受理、办结件数，办结率、按期办结率、满意率、重复信访率、调处成功率、平均办理天数、当前超期，按月、责任单位、乡镇、类别、渠道、状态分列；每项指标附定义（figures[].definition），计数附下钻条件（drill）", "200", "filter、scope_label、figures、totals、months、by_unit、by_town、by_category、by_channel、by_status、as_of", &["401", "422"], json!({ "parameters": dashboard_params(false) })) },
+            "/api/v1/dashboard/cases": { "get": op("指挥中心某项计数背后的事项清单（每页50件，最新登记在前）", "200", "figure、total、items", &["401", "422"], json!({ "parameters": dashboard_params(true) })) },
+            "/api/v1/reports/monthly": { "get": op("月度分析报告：总体指标与上月对比、主要问题、集中地方、超期单位、预警及处置、工作建议（由数据生成的中文段落）", "200", "HTML 页面、DOCX 文件或 JSON 文书模型", &["401", "422"], json!({ "parameters": [
+                { "name": "month", "in": "query", "schema": { "type": "string" }, "description": "yyyy-mm，默认上月" },
+                { "name": "format", "in": "query", "schema": { "type": "string", "enum": ["html", "docx", "json"] } }] })) },
+            "/api/v1/scorecards": { "get": op("单位考核：某月各责任单位的办结率、按期办结率、满意率、当前超期和按权重计算的得分，高分在前（得分定义见 definition）", "200", "month、weights、definition、rows", &["401", "422"], json!({ "parameters": [{ "name": "month", "in": "query", "schema": { "type": "string" }, "description": "yyyy-mm，默认本月" }] })) },
+            "/api/v1/settings/scorecard-weights": {
+                "get": op("考核权重", "200", "closed_rate、on_time_rate、satisfied_rate、overdue_penalty", &["401"], json!({})),
+                "put": op("设置考核权重（系统管理员）", "200", "保存后的权重", &["401", "403", "422"], json!({ "requestBody": { "required": true, "content": { "application/json": { "schema": { "type": "object" } } } } }))
+            },
+            "/api/v1/warning-rules": {
+                "get": op("预警规则（数据）：类型、级别（蓝/黄/红）、接收单位、阈值、统计天数、未签收升级小时数；规则只针对事项和地点，不针对个人", "200", "规则数组", &["401"], json!({})),
+                "put": op("替换预警规则（系统管理员）；含未知字段（如针对个人的字段）的规则被拒绝", "200", "保存后的规则", &["401", "403", "422"], json!({ "requestBody": { "required": true, "content": { "application/json": { "schema": { "type": "array" } } } } }))
+            },
+            "/api/v1/warnings": { "get": op("本人范围内收到的预警（默认未处置的；status=all 含已处置）", "200", "items", &["401"], json!({ "parameters": [{ "name": "status", "in": "query", "schema": { "type": "string", "enum": ["all"] } }] })) },
+            "/api/v1/warnings/scan": { "post": op("立即按规则扫描一次（幂等；服务也定时扫描），并将超时未签收的预警升一级", "200", "raised、updated、escalated", &["401", "403"], json!({})) },
+            "/api/v1/warnings/{id}": { "get": op("一条预警：级别、规则、说明、关联事项、签收与处置记录", "200", "预警", &["401", "404"], json!({ "parameters": [path_id()] })) },
+            "/api/v1/warnings/{id}/acknowledge": { "post": op("签收预警", "200", "签收后的预警", &["401", "403", "404", "422"], json!({ "parameters": [path_id()] })) },
+            "/api/v1/warnings/{id}/dispose": { "post": op("处置预警：处置情况（必填）和备注", "200", "处置后的预警", &["401", "403", "404", "422"], json!({ "parameters": [path_id()], "requestBody": { "required": true, "content": { "application/json": { "schema": { "type": "object", "required": ["disposition"], "properties": { "disposition": { "type": "string" }, "notes": { "type": "string" } } } } } } })) },
             "/api/v1/hotspots": { "get": op("热点预警：近期件数明显高于自身历史的类别、地点、同一事项（泊松检验，设最少件数），附中文说明", "200", "as_of、rule、items：kind、label、recent、mean、ratio、p_value、explanation、recent_cases", &["401", "422", "503"], json!({ "parameters": [
                 { "name": "window_days", "in": "query", "schema": { "type": "integer", "minimum": 1, "maximum": 90 }, "description": "近期窗口天数，默认7" },
                 { "name": "history_windows", "in": "query", "schema": { "type": "integer", "minimum": 1, "maximum": 52 }, "description": "对照的此前窗口数，默认8" }] })) },

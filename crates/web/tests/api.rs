@@ -325,6 +325,15 @@ async fn every_documented_route_answers_as_documented(b: Backend) {
     let code = created["tracking_code"].as_str().unwrap().to_string();
     // Accepted, so that its acceptance notice (a document route) exists.
     h.act_ok("clerk", id, json!({ "action": "accept" })).await;
+    // A warning to read, acknowledge and dispose of: one case in a town is enough for this rule.
+    let county = h.org_id("示范县").await;
+    let rule = json!([{ "id": "one-in-town", "name": "同一乡镇1件", "kind": "similar_in_place", "level": "blue", "recipient": county, "threshold": 1, "window_days": 7 }]);
+    let (st, body) = h.as_user("admin", Method::PUT, "/api/v1/warning-rules", Some(rule)).await;
+    assert_eq!(st, StatusCode::OK, "{body}");
+    let (st, scan) = h.as_user("admin", Method::POST, "/api/v1/warnings/scan", None).await;
+    assert_eq!((st, scan["raised"].as_i64()), (StatusCode::OK, Some(1)), "{scan}");
+    let (_, warnings) = h.as_user("admin", Method::GET, "/api/v1/warnings", None).await;
+    let warning_id = warnings["items"][0]["id"].as_i64().unwrap();
     let (_, doc) = h.call(Method::GET, "/api/openapi.json", None, None).await;
     assert_eq!(doc["openapi"], "3.1.0");
     let paths = doc["paths"].as_object().unwrap();
@@ -334,6 +343,7 @@ async fn every_documented_route_answers_as_documented(b: Backend) {
     let mut checked = 0;
     for (path, ops) in paths {
         for (method, op) in ops.as_object().unwrap() {
+            let id = if path.starts_with("/api/v1/warnings/") { warning_id } else { id };
             let concrete = path
                 .replace("{id}", &id.to_string())
                 .replace("{code}", &code)
@@ -386,6 +396,9 @@ fn sample_body(path: &str, method: &str) -> Option<Value> {
         ("/api/v1/users", "post") => json!({ "username": "newbie", "display_name": "新人", "org_id": 1, "roles": ["auditor"], "password": "long-enough-1" }),
         ("/api/v1/taxonomy", "put") => serde_json::to_value(redress_domain::taxonomy::Taxonomy::default()).unwrap(),
         ("/api/v1/settings/reception-schedule", "put") => json!([{ "date": "2026-03-11", "time": "上午 9:00—12:00", "leader_name": "王副县长", "leader_title": "副县长", "place": "县群众来访接待中心", "topics": "城乡建设" }]),
+        ("/api/v1/settings/scorecard-weights", "put") => json!({ "closed_rate": 40, "on_time_rate": 30, "satisfied_rate": 30, "overdue_penalty": 0.5 }),
+        ("/api/v1/warning-rules", "put") => json!([{ "id": "overdue", "name": "单位超期5件", "kind": "overdue", "level": "yellow", "recipient": 1, "threshold": 5, "escalate_after_hours": 24 }]),
+        ("/api/v1/warnings/{id}/dispose", _) => json!({ "disposition": "已约谈责任单位", "notes": "一周后复查" }),
         ("/api/v1/settings/deadline-rules", "put") => serde_json::to_value(redress_domain::DeadlineRules::default()).unwrap(),
         _ => return None,
     })

@@ -108,7 +108,7 @@ pub fn new_case_with_code(subject: &str, code: TrackingCode) -> NewCaseWrite {
     NewCaseWrite {
         case,
         events: vec![event],
-        derived: Derived { due_at: None, orgs: vec![OrgId(1)] },
+        derived: Derived { due_at: None, orgs: vec![OrgId(1)], facts: None },
         personal: Some(Petitioner { name: Some("张三".into()), phone: Some("13812345678".into()), ..Default::default() }),
     }
 }
@@ -126,7 +126,7 @@ pub fn note(case: &Case, text: &str) -> AppendWrite {
         expected_version: case.version,
         case: next,
         events: vec![event],
-        derived: Derived { due_at: None, orgs: vec![OrgId(1)] },
+        derived: Derived { due_at: None, orgs: vec![OrgId(1)], facts: None },
         purge_personal: false,
     }
 }

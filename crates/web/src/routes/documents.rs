@@ -71,13 +71,18 @@ pub async fn show(
         .map(|n| n.parse::<usize>().map_err(|_| ApiError::invalid("n", "n 应为正整数（第几次督办）")))
         .transpose()?;
     let doc = s.app.document(&p, CaseId(id), kind, n).await?;
+    Ok(respond(&doc, format, &format!("{}-{}", kind.key(), doc.case_number)))
+}
+
+/// A document as an HTML page or a DOCX download; `ascii_stem` is the plain file name.
+pub(crate) fn respond(doc: &redress_app::documents::Document, format: &str, ascii_stem: &str) -> axum::response::Response {
     let (body, content_type, disposition) = if format == "docx" {
-        (docx::to_docx(&doc), DOCX_TYPE, "attachment")
+        (docx::to_docx(doc), DOCX_TYPE, "attachment")
     } else {
-        (html::to_html(&doc).into_bytes(), "text/html; charset=utf-8", "inline")
+        (html::to_html(doc).into_bytes(), "text/html; charset=utf-8", "inline")
     };
     let filename = format!("{}.{format}", doc.file_stem);
-    let ascii = format!("{}-{}.{format}", kind.key(), doc.case_number);
+    let ascii = format!("{ascii_stem}.{format}").replace(|c: char| !c.is_ascii() || c == '"', "_");
     let disposition = format!("{disposition}; filename=\"{ascii}\"; filename*=UTF-8''{}", rfc5987(&filename));
     let mut resp = body.into_response();
     let h = resp.headers_mut();
@@ -90,7 +95,27 @@ pub async fn show(
         // The page needs nothing but its own inline style.
         h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static("default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'"));
     }
-    Ok(resp)
+    resp
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct ReportQuery {
+    month: Option<String>,
+    format: Option<String>,
+}
+
+/// `GET /api/v1/reports/monthly?month=yyyy-mm&format=html|docx|json`: the monthly analysis report.
+pub async fn monthly(State(s): State<AppState>, Auth(p): Auth, Query(q): Query<ReportQuery>) -> ApiResult<axum::response::Response> {
+    let format = q.format.as_deref().map(str::trim).filter(|f| !f.is_empty()).unwrap_or("html");
+    if !matches!(format, "html" | "docx" | "json") {
+        return Err(ApiError::invalid("format", format!("报告格式“{format}”无效，可用 html、docx 或 json")));
+    }
+    let doc = s.app.monthly_report(&p, q.month.as_deref().unwrap_or("")).await?;
+    if format == "json" {
+        return Ok(axum::Json(doc).into_response());
+    }
+    let stem = format!("analysis-report-{}", doc.file_stem.rsplit('-').take(2).collect::<Vec<_>>().into_iter().rev().collect::<Vec<_>>().join("-"));
+    Ok(respond(&doc, format, &stem))
 }
 
 /// RFC 5987 `attr-char` percent-encoding of UTF-8.

@@ -1,6 +1,8 @@
 mod admin;
 mod cases;
-mod documents;
+mod warnings;
+mod dashboard;
+pub(crate) mod documents;
 mod ledger;
 mod public;
 mod search;
@@ -44,6 +46,17 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/calendar/due", get(admin::calendar_due))
         .route("/api/v1/access-log", get(admin::access_log))
         .route("/api/v1/ledger", get(ledger::api))
+        .route("/api/v1/dashboard", get(dashboard::dashboard))
+        .route("/api/v1/dashboard/cases", get(dashboard::cases))
+        .route("/api/v1/scorecards", get(dashboard::scorecards))
+        .route("/api/v1/reports/monthly", get(documents::monthly))
+        .route("/api/v1/settings/scorecard-weights", get(dashboard::weights).put(dashboard::set_weights))
+        .route("/api/v1/warning-rules", get(warnings::rules).put(warnings::set_rules))
+        .route("/api/v1/warnings", get(warnings::list))
+        .route("/api/v1/warnings/scan", post(warnings::scan))
+        .route("/api/v1/warnings/:id", get(warnings::show))
+        .route("/api/v1/warnings/:id/acknowledge", post(warnings::acknowledge))
+        .route("/api/v1/warnings/:id/dispose", post(warnings::dispose))
         .route("/console/ledger", get(ledger::console))
         .route("/api/v1/verify", post(admin::verify))
         .route("/api/v1/admin/jobs", get(admin::jobs))

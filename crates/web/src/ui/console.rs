@@ -50,7 +50,7 @@ pub struct Layout {
     pub error: Option<String>,
 }
 
-fn layout(cfg: &Config, p: &Principal, session: &Session) -> Layout {
+pub(super) fn layout(cfg: &Config, p: &Principal, session: &Session) -> Layout {
     Layout {
         user_name: p.user.display_name.clone(),
         org_name: cfg.tree.get(p.user.org_id).map(|o| o.name.clone()).unwrap_or_default(),
@@ -63,7 +63,7 @@ fn layout(cfg: &Config, p: &Principal, session: &Session) -> Layout {
 }
 
 /// The signed-in staff member, or a redirect to the login page (or its error page).
-async fn staff(s: &AppState, headers: &HeaderMap, back_to: &str) -> Result<(Principal, Session), Response> {
+pub(super) async fn staff(s: &AppState, headers: &HeaderMap, back_to: &str) -> Result<(Principal, Session), Response> {
     let token = cookie(headers, SESSION_COOKIE).ok_or_else(|| to_login(back_to))?;
     match s.app.session_principal(&token).await {
         Ok(ps) => Ok(ps),
@@ -82,7 +82,7 @@ fn url_encode(s: &str) -> String {
 }
 
 /// A failure that is not about one form field, as a page.
-fn app_error_page(e: &AppError) -> Response {
+pub(super) fn app_error_page(e: &AppError) -> Response {
     let status = crate::error::ApiError(clone_error(e)).status();
     let title = match status {
         StatusCode::NOT_FOUND => "未找到",
@@ -110,7 +110,7 @@ fn clone_error(e: &AppError) -> AppError {
     }
 }
 
-fn csrf_ok(session: &Session, f: &Fields) -> Result<(), Response> {
+pub(super) fn csrf_ok(session: &Session, f: &Fields) -> Result<(), Response> {
     if token_matches(f.get("csrf"), &session.csrf_token) {
         Ok(())
     } else {
@@ -118,7 +118,7 @@ fn csrf_ok(session: &Session, f: &Fields) -> Result<(), Response> {
     }
 }
 
-async fn cfg(s: &AppState) -> Result<std::sync::Arc<Config>, Response> {
+pub(super) async fn cfg(s: &AppState) -> Result<std::sync::Arc<Config>, Response> {
     s.app.cfg().await.map_err(|e| app_error_page(&e))
 }
 
@@ -290,20 +290,20 @@ struct CasesPage {
 
 const PAGE_SIZE: u32 = 30;
 
-fn unit_options(cfg: &Config) -> Options {
+pub(super) fn unit_options(cfg: &Config) -> Options {
     let mut v: Vec<_> = cfg.tree.all().filter(|o| matches!(o.kind, OrgKind::Department | OrgKind::Town)).map(|o| (o.id.0, o.name.clone())).collect();
     v.sort();
     v.into_iter().map(|(id, n)| (id.to_string(), n)).collect()
 }
 
-fn town_options(cfg: &Config) -> Options {
+pub(super) fn town_options(cfg: &Config) -> Options {
     let mut v: Vec<_> = cfg.tree.all().filter(|o| o.kind == OrgKind::Town).map(|o| (o.id.0, o.name.clone())).collect();
     v.sort();
     v.into_iter().map(|(id, n)| (id.to_string(), n)).collect()
 }
 
 
-fn category_options(cfg: &Config) -> Options {
+pub(super) fn category_options(cfg: &Config) -> Options {
     let mut v = vec![];
     for top in &cfg.taxonomy.categories {
         v.push((top.code.clone(), top.name.clone()));

@@ -7,6 +7,8 @@
 //! only read forms, call the use case and render.
 
 mod console;
+mod dashboard;
+mod warnings;
 mod forms;
 mod portal;
 pub mod text;
@@ -21,6 +23,7 @@ use axum::Router;
 
 use crate::AppState;
 
+pub use dashboard::DashQuery;
 pub use forms::Fields;
 
 pub fn routes() -> Router<AppState> {
@@ -44,10 +47,19 @@ pub fn routes() -> Router<AppState> {
         .route("/console/cases/:id/similar", get(console::case_similar))
         .route("/console/supervision", get(console::supervision))
         .route("/console/search", get(console::search))
+        .route("/console/dashboard", get(dashboard::page))
+        .route("/console/dashboard/cases", get(dashboard::cases))
+        .route("/console/reports/monthly", get(dashboard::report))
+        .route("/console/warnings", get(warnings::list))
+        .route("/console/warnings/:id", get(warnings::show))
+        .route("/console/warnings/:id/act", post(warnings::act))
+        .route("/console/warning-rules", get(warnings::rules).post(warnings::save_rules))
         .layer(middleware::from_fn(security_headers));
     pages
         .route("/assets/app.css", get(|| async { asset("text/css; charset=utf-8", include_bytes!("../../assets/app.css")) }))
         .route("/assets/app.js", get(|| async { asset("text/javascript; charset=utf-8", include_bytes!("../../assets/app.js")) }))
+        .route("/assets/echarts.min.js", get(|| async { asset("text/javascript; charset=utf-8", include_bytes!("../../assets/echarts.min.js")) }))
+        .route("/assets/dashboard.js", get(|| async { asset("text/javascript; charset=utf-8", include_bytes!("../../assets/dashboard.js")) }))
         .route("/assets/htmx.min.js", get(|| async { asset("text/javascript; charset=utf-8", include_bytes!("../../assets/htmx.min.js")) }))
 }
 
