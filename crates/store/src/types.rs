@@ -226,6 +226,8 @@ pub struct Reminder {
     /// The job and run slot that recorded it.
     pub job: String,
     pub slot: i64,
+}
+
 /// The narrow statistical record of one case (事项统计要素), written in the same transaction as
 /// the case and folded by the database into `case_rollup`: one row per month × category ×
 /// status × unit × town × channel × demo with sums, so the dashboard reads thousands of groups
