@@ -4,34 +4,9 @@ use redress_domain::{Channel, Status};
 use redress_store::{FactGroup, FactQuery};
 use tokio_postgres::Row;
 
-/// The WHERE clause for `q`: ids are integers written into the SQL; the category, when
-/// given, is bound as `$1`. `months` adds the registration-month range.
+/// The WHERE clause for `q` ([`FactQuery::where_sql`]; the category is `$1`).
 pub(crate) fn filter(q: &FactQuery, months: bool) -> String {
-    let mut w = vec!["TRUE".to_string()];
-    if months {
-        w.push(format!("month BETWEEN {} AND {}", q.month_from, q.month_to));
-    }
-    let list = |ids: &[i64]| if ids.is_empty() { "NULL".to_string() } else { ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",") };
-    if let Some(u) = &q.units {
-        w.push(format!("unit_id IN ({})", list(u)));
-    }
-    if let Some(t) = &q.towns {
-        w.push(format!("town_id IN ({})", list(t)));
-    }
-    if q.category.is_some() {
-        w.push("(category = $1 OR substr(category, 1, length($1) + 1) = $1 || '.')".into());
-    }
-    if let Some(c) = q.channel {
-        w.push(format!("channel = '{}'", c.key()));
-    }
-    if let Some(st) = &q.statuses {
-        let keys: Vec<String> = st.iter().map(|s| format!("'{}'", s.key())).collect();
-        w.push(if keys.is_empty() { "FALSE".into() } else { format!("status IN ({})", keys.join(",")) });
-    }
-    if let Some(d) = q.demo {
-        w.push(format!("demo = {}", i32::from(d)));
-    }
-    w.join(" AND ")
+    q.where_sql(months, "$1")
 }
 
 pub(crate) fn groups_sql(q: &FactQuery) -> String {

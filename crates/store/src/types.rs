@@ -312,6 +312,40 @@ pub struct FactQuery {
     pub statuses: Option<Vec<Status>>,
 }
 
+impl FactQuery {
+    /// The WHERE clause both backends use over their facts and rollup tables: ids and keys are
+    /// written into the SQL (integers and fixed status/channel keys only); the category, when
+    /// given, is the bound parameter `param` (`$1` on PostgreSQL, `?1` on SQLite). `months`
+    /// adds the registration-month range.
+    pub fn where_sql(&self, months: bool, param: &str) -> String {
+        let mut w = vec!["1 = 1".to_string()];
+        if months {
+            w.push(format!("month BETWEEN {} AND {}", self.month_from, self.month_to));
+        }
+        let list = |ids: &[i64]| if ids.is_empty() { "NULL".to_string() } else { ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",") };
+        if let Some(u) = &self.units {
+            w.push(format!("unit_id IN ({})", list(u)));
+        }
+        if let Some(t) = &self.towns {
+            w.push(format!("town_id IN ({})", list(t)));
+        }
+        if self.category.is_some() {
+            w.push(format!("(category = {param} OR substr(category, 1, length({param}) + 1) = {param} || '.')"));
+        }
+        if let Some(c) = self.channel {
+            w.push(format!("channel = '{}'", c.key()));
+        }
+        if let Some(st) = &self.statuses {
+            let keys: Vec<String> = st.iter().map(|s| format!("'{}'", s.key())).collect();
+            w.push(if keys.is_empty() { "FALSE".into() } else { format!("status IN ({})", keys.join(",")) });
+        }
+        if let Some(d) = self.demo {
+            w.push(format!("demo = {}", i32::from(d)));
+        }
+        w.join(" AND ")
+    }
+}
+
 /// Sums over the facts of one group (month × category × status × unit × town × channel).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct FactGroup {
