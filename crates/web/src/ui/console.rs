@@ -28,16 +28,6 @@ use super::{error_page, render, render_status, see_other};
 use crate::extract::{cookie, cookie_header, SESSION_COOKIE};
 use crate::AppState;
 
-/// The value of a `Result<T, Response>`, or that response returned from the handler.
-macro_rules! or_return {
-    ($e:expr) => {
-        match $e {
-            Ok(x) => x,
-            Err(r) => return r,
-        }
-    };
-}
-
 /// What every console page shows around its content.
 #[derive(Clone)]
 pub struct Layout {

@@ -104,14 +104,8 @@ fn chart_json(d: &Dashboard) -> String {
 }
 
 pub async fn page(State(s): State<AppState>, headers: HeaderMap, Query(q): Query<DashQuery>) -> Response {
-    let (p, session) = match staff(&s, &headers, "/console/dashboard").await {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
-    let cfg = match cfg(&s).await {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
+    let (p, session) = or_return!(staff(&s, &headers, "/console/dashboard").await);
+    let cfg = or_return!(cfg(&s).await);
     let result = match q.filter() {
         Ok(f) => s.app.dashboard(&p, &f).await,
         Err(e) => Err(e),
@@ -152,14 +146,8 @@ struct CasesPage {
 }
 
 pub async fn cases(State(s): State<AppState>, headers: HeaderMap, Query(q): Query<DashQuery>) -> Response {
-    let (p, session) = match staff(&s, &headers, "/console/dashboard").await {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
-    let cfg = match cfg(&s).await {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
+    let (p, session) = or_return!(staff(&s, &headers, "/console/dashboard").await);
+    let cfg = or_return!(cfg(&s).await);
     let figure = q.figure.clone().unwrap_or_else(|| "received".into());
     let fig = redress_app::figures::by_key(&figure).unwrap_or(redress_app::figures::RECEIVED);
     let (f, page) = match q.filter().and_then(|f| Ok((f, q.page()?))) {
@@ -218,10 +206,7 @@ pub struct ReportQuery {
 
 /// `/console/reports/monthly`: the monthly analysis report from the dashboard's form.
 pub async fn report(State(s): State<AppState>, headers: HeaderMap, Query(q): Query<ReportQuery>) -> Response {
-    let (p, _session) = match staff(&s, &headers, "/console/dashboard").await {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
+    let (p, _session) = or_return!(staff(&s, &headers, "/console/dashboard").await);
     let format = match q.format.as_deref() {
         Some("docx") => "docx",
         _ => "html",

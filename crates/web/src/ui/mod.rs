@@ -6,6 +6,16 @@
 //! framing, sniffing and scripts from elsewhere. Decisions stay in redress-app: these handlers
 //! only read forms, call the use case and render.
 
+/// The value of a `Result<T, Response>`, or that response returned from the handler.
+macro_rules! or_return {
+    ($e:expr) => {
+        match $e {
+            Ok(x) => x,
+            Err(r) => return r,
+        }
+    };
+}
+
 mod console;
 mod dashboard;
 mod warnings;

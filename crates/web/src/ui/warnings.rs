@@ -30,14 +30,8 @@ impl ListPage {
 }
 
 pub async fn list(State(s): State<AppState>, headers: HeaderMap) -> Response {
-    let (p, session) = match staff(&s, &headers, "/console/warnings").await {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
-    let cfg = match cfg(&s).await {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
+    let (p, session) = or_return!(staff(&s, &headers, "/console/warnings").await);
+    let cfg = or_return!(cfg(&s).await);
     match s.app.warnings_for(&p, false, 200).await {
         Ok(items) => render(&ListPage { layout: layout(&cfg, &p, &session), items, may_edit_rules: p.has(Role::Admin) }),
         Err(e) => app_error_page(&e),
@@ -64,14 +58,8 @@ impl WarningPage {
 }
 
 async fn warning_page(s: &AppState, headers: &HeaderMap, id: i64, flash: Option<String>, error: Option<String>) -> Response {
-    let (p, session) = match staff(s, headers, &format!("/console/warnings/{id}")).await {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
-    let cfg = match cfg(s).await {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
+    let (p, session) = or_return!(staff(s, headers, &format!("/console/warnings/{id}")).await);
+    let cfg = or_return!(cfg(s).await);
     let w = match s.app.warning(&p, id).await {
         Ok(w) => w,
         Err(e) => return app_error_page(&e),
@@ -99,10 +87,7 @@ pub async fn show(State(s): State<AppState>, headers: HeaderMap, Path(id): Path<
 
 /// Acknowledge (`op=acknowledge`) or dispose (`op=dispose`, with disposition and notes).
 pub async fn act(State(s): State<AppState>, headers: HeaderMap, Path(id): Path<i64>, body: Bytes) -> Response {
-    let (p, session) = match staff(&s, &headers, &format!("/console/warnings/{id}")).await {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
+    let (p, session) = or_return!(staff(&s, &headers, &format!("/console/warnings/{id}")).await);
     let f = Fields::parse(&body);
     if let Err(r) = csrf_ok(&session, &f) {
         return r;
@@ -128,14 +113,8 @@ struct RulesPage {
 }
 
 async fn rules_page(s: &AppState, headers: &HeaderMap, json: Option<String>, flash: Option<String>, error: Option<String>) -> Response {
-    let (p, session) = match staff(s, headers, "/console/warning-rules").await {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
-    let cfg = match cfg(s).await {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
+    let (p, session) = or_return!(staff(s, headers, "/console/warning-rules").await);
+    let cfg = or_return!(cfg(s).await);
     if !p.has(Role::Admin) {
         return app_error_page(&redress_app::AppError::forbidden("预警规则仅限系统管理员维护"));
     }
@@ -152,10 +131,7 @@ pub async fn rules(State(s): State<AppState>, headers: HeaderMap) -> Response {
 }
 
 pub async fn save_rules(State(s): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
-    let (p, session) = match staff(&s, &headers, "/console/warning-rules").await {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
+    let (p, session) = or_return!(staff(&s, &headers, "/console/warning-rules").await);
     let f = Fields::parse(&body);
     if let Err(r) = csrf_ok(&session, &f) {
         return r;
