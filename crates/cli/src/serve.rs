@@ -65,9 +65,9 @@ pub async fn run(db: &Db, args: ServeArgs) -> anyhow::Result<ExitCode> {
     if indexes {
         app.hold_training();
     }
-    // Background jobs: deadline scans, supervision escalation, early warnings, routing
-    // retraining, housekeeping;
-    // each runs once across all instances on the database (leases in the store).
+    // Background jobs (deadline scans, supervision escalation, early warnings, routing
+    // retraining, housekeeping): each runs once across all instances on the database (leases in
+    // the store).
     let opts = match args.job_interval_ms {
         Some(ms) => redress_app::jobs::JobOptions::with_interval(std::time::Duration::from_millis(ms.max(50))),
         None => redress_app::jobs::JobOptions::default(),
