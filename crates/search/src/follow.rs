@@ -113,6 +113,7 @@ pub async fn apply_events(index: &Arc<SearchIndex>, store: &dyn Store, after: i6
 /// Brings a freshly opened index up to the head of the log: a bulk build when it is empty or
 /// far behind, else replaying the events it missed. Logs progress.
 pub async fn catch_up(index: &Arc<SearchIndex>, store: &Arc<dyn Store>) -> Result<i64> {
+    let _applying = index.applying.lock().await;
     let (head, _) = store.chain_head().await.map_err(SearchError::Store)?;
     let mut last = index.last_seq();
     if last > head {
@@ -158,7 +159,11 @@ pub async fn follow(index: Arc<SearchIndex>, store: Arc<dyn Store>) {
     let mut last_commit = Instant::now();
     let mut failures = 0u32;
     loop {
-        match apply_events(&index, store.as_ref(), last).await {
+        let applying = index.applying.lock().await;
+        // A catch-up may have run meanwhile: start from what the index has recorded.
+        last = last.max(index.last_seq());
+        let applied = apply_events(&index, store.as_ref(), last).await;
+        match applied {
             Ok((next, n)) => {
                 failures = 0;
                 last = next;
@@ -170,6 +175,7 @@ pub async fn follow(index: Arc<SearchIndex>, store: Arc<dyn Store>) {
                         Err(e) => tracing::error!(error = %e, "search index commit panicked"),
                     }
                 }
+                drop(applying);
                 if n as u32 == EVENT_BATCH {
                     continue; // more waiting
                 }
@@ -178,6 +184,7 @@ pub async fn follow(index: Arc<SearchIndex>, store: Arc<dyn Store>) {
                 tokio::time::sleep(wait.max(Duration::from_millis(10))).await;
             }
             Err(e) => {
+                drop(applying);
                 failures += 1;
                 if failures == 1 || failures.is_multiple_of(60) {
                     tracing::warn!(error = %e, failures, "search index cannot follow the event log; retrying");

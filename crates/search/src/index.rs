@@ -138,6 +138,9 @@ pub struct SearchIndex {
     dirty: std::sync::atomic::AtomicBool,
     /// Indexing threads run at a lower priority ([`Options::background`]).
     background: bool,
+    /// Held by whoever applies the log to this index (the follower, a catch-up, a rebuild),
+    /// so that a bulk build's adds never interleave with a follower's replacements.
+    pub(crate) applying: tokio::sync::Mutex<()>,
 }
 
 impl SearchIndex {
@@ -196,6 +199,7 @@ impl SearchIndex {
             committed_seq: Mutex::new(payload.last_seq),
             dirty: Default::default(),
             background: opts.background,
+            applying: tokio::sync::Mutex::new(()),
         };
         if read_payload(&me.index).is_none() {
             // A new index: commit once so the payload (segmenter, seq 0) is on disk.
@@ -290,8 +294,13 @@ impl SearchIndex {
     }
 
     /// Removes every document (before a rebuild); takes effect at the next commit.
+    ///
+    /// tantivy's `delete_all_documents` drops the segments but not documents still in the
+    /// indexing threads' memory (a follower's uncommitted adds), which would come back as
+    /// duplicates beside the rebuild's; rolling back first discards those too.
     pub fn clear(&self) -> Result<()> {
-        let w = self.writer.lock().unwrap_or_else(|e| e.into_inner());
+        let mut w = self.writer.lock().unwrap_or_else(|e| e.into_inner());
+        w.rollback().map_err(|e| SearchError::Index(e.to_string()))?;
         w.delete_all_documents().map_err(|e| SearchError::Index(e.to_string()))?;
         self.dirty.store(true, std::sync::atomic::Ordering::Relaxed);
         Ok(())

@@ -177,6 +177,21 @@ fn a_changed_case_replaces_its_document() {
 }
 
 #[test]
+fn clearing_drops_uncommitted_adds_so_a_rebuild_has_no_duplicates() {
+    // A follower indexed a case but has not committed yet; a rebuild clears and adds it again.
+    let dir = tempfile::tempdir().unwrap();
+    let index = SearchIndex::open(dir.path()).unwrap();
+    let c = case(7, "小区电梯停运", "电梯停运三个月。");
+    index.index_case(&c).unwrap();
+    index.clear().unwrap();
+    index.add_new_cases(std::slice::from_ref(&c)).unwrap();
+    index.commit(5).unwrap();
+    assert_eq!(index.num_docs(), 1);
+    assert_eq!(index.search(&q("电梯")).unwrap().hits.len(), 1);
+    assert_eq!(index.last_seq(), 5);
+}
+
+#[test]
 fn the_log_position_and_the_documents_survive_a_reopen() {
     let dir = tempfile::tempdir().unwrap();
     {
