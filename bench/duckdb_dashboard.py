@@ -3,7 +3,9 @@
 Loads the case facts the run exported (CSV) into an in-memory DuckDB table and times the
 dashboard's two questions over the raw rows: the sums grouped by month, category, status,
 unit, town and channel for a month range, and the overdue count by category, unit, town and
-channel. Prints one JSON object. Usage: duckdb_dashboard.py FACTS.csv MONTH_FROM MONTH_TO NOW_ISO RUNS
+channel; and the same sums within one town and within one unit's subtree over twelve months (the
+filtered views). Prints one JSON object.
+Usage: duckdb_dashboard.py FACTS.csv MONTH_FROM MONTH_TO NOW_ISO RUNS [MONTH_FROM_12 TOWN_ID UNIT_IDS]
 """
 import json
 import sys
@@ -12,6 +14,9 @@ import time
 import duckdb
 
 path, month_from, month_to, now, runs = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4], int(sys.argv[5])
+filtered = len(sys.argv) > 8
+if filtered:
+    month_12, town, units = int(sys.argv[6]), int(sys.argv[7]), sys.argv[8]
 con = duckdb.connect()
 t = time.perf_counter()
 con.execute(f"CREATE TABLE case_facts AS SELECT * FROM read_csv('{path}', header = true, auto_detect = true)")
@@ -30,6 +35,15 @@ DIMS = [f"""SELECT month, status, {d}, count(*), sum(timed), sum(on_time), sum(r
 SIMPLE = f"""SELECT category, status, month, count(*) FROM case_facts GROUP BY category, status, month"""
 OVERDUE = f"""SELECT category, unit_id, town_id, channel, count(*) FROM case_facts
 WHERE due_at IS NOT NULL AND due_at < TIMESTAMPTZ '{now}' GROUP BY category, unit_id, town_id, channel"""
+
+
+# A filtered view: the four per-dimension sums and the overdue count within one town or unit.
+def view(where):
+    dims = [f"""SELECT month, status, {d}, count(*), sum(timed), sum(on_time), sum(rated), sum(satisfied),
+  count(handling_days), sum(handling_days) FROM case_facts WHERE month BETWEEN {month_12} AND {month_to} AND {where}
+  GROUP BY month, status, {d}""" for d in ("unit_id", "town_id", "category", "channel")]
+    return dims + [f"""SELECT category, unit_id, town_id, channel, count(*) FROM case_facts
+WHERE due_at IS NOT NULL AND due_at < TIMESTAMPTZ '{now}' AND {where} GROUP BY category, unit_id, town_id, channel"""]
 
 
 def timed(sql):
@@ -53,4 +67,5 @@ print(json.dumps({
     "overdue": timed(OVERDUE),
     "dims": timed(DIMS),
     "simple": timed(SIMPLE),
+    **({"town": timed(view(f"town_id = {town}")), "unit": timed(view(f"unit_id IN ({units})"))} if filtered else {}),
 }))

@@ -239,9 +239,9 @@ impl App {
         let r = self.resolve_dashboard(&cfg, p, f)?;
         let now = self.now();
         let q = &r.query;
-        // The whole county without filters: one row per dimension value, month and status.
-        let unfiltered = q.units.is_none() && q.towns.is_none() && q.category.is_none() && q.channel.is_none();
-        let (source, overdue) = if unfiltered {
+        // The whole county, a town or a unit subtree without other filters: one row per
+        // dimension value, month and status (kept within each town and unit too).
+        let (source, overdue) = if q.dims_apply() {
             let (d, o) = tokio::try_join!(self.store.fact_dims(q), self.store.overdue_groups(q, now))?;
             (Source::Dims(d), o)
         } else {

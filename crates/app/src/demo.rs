@@ -69,6 +69,8 @@ impl App {
         let logins = self.seed_users(&orgs).await?;
         self.seed_cases(&orgs, cases).await?;
         self.seed_receptions().await?;
+        self.seed_duties_demo(cases).await?; // routine duties of issue 6
+        self.seed_assessment_projects(&orgs).await?;
         Ok(Some(logins))
     }
 
@@ -93,6 +95,33 @@ impl App {
             .collect::<Vec<_>>();
         let json = serde_json::to_string(&items).expect("receptions serialise");
         self.store.put_setting("reception_schedule", &json).await?;
+        Ok(())
+    }
+
+    /// One project under social stability risk assessment in the first town (城乡建设 matters),
+    /// so the register and its early-warning rule have something to show.
+    async fn seed_assessment_projects(&self, orgs: &DemoOrgs) -> AppResult<()> {
+        use redress_domain::assessment::{Project, ProjectKind, ProjectStage};
+        let cfg = self.cfg().await?;
+        let Some(town) = cfg.tree.all().filter(|o| o.kind == redress_domain::OrgKind::Town).min_by_key(|o| o.id).map(|o| o.id) else { return Ok(()) };
+        let today = redress_domain::local_date(self.now());
+        let project = Project {
+            id: format!("{}-001", chrono::Datelike::year(&today)),
+            name: format!("{}老旧小区改造", cfg.tree.get(town).map(|o| o.name.clone()).unwrap_or_default()),
+            kind: ProjectKind::Project,
+            deciding_body: "县人民政府".into(),
+            responsible_unit: orgs.dept("县住房和城乡建设局"),
+            assessing_body: "县住房和城乡建设局（委托第三方评估机构）".into(),
+            assessment_required: true,
+            required_reason: String::new(),
+            towns: vec![town],
+            categories: vec!["01".into()],
+            assessment_from: today - Duration::days(60),
+            decided_on: None,
+            stage: ProjectStage::Assessing,
+        };
+        let json = serde_json::to_string(&vec![project]).expect("projects serialise");
+        self.store.put_setting("assessment_projects", &json).await?;
         Ok(())
     }
 

@@ -10,6 +10,8 @@
 //! personal data, checked like [`App::reveal_personal`] and recorded in the access log
 //! before the document is returned.
 
+// Charts in reports (issue 6).
+pub mod chart;
 pub mod docx;
 pub mod html;
 pub mod zip;
@@ -129,6 +131,8 @@ pub enum Block {
     Text { text: String },
     /// A labelled field of a form ("督办要求：……").
     Field { label: String, value: String },
+    /// A chart (reports, issue 6): a DrawingML chart in DOCX, ECharts and a table in HTML.
+    Chart { chart: chart::Chart },
 }
 
 /// A written notice, independent of its format.
@@ -602,6 +606,7 @@ pub(crate) mod tests {
             match b {
                 Block::Heading { text } | Block::Text { text } => s.push_str(text),
                 Block::Field { label, value } => s.push_str(&format!("{label}：{value}")),
+                Block::Chart { chart } => s.push_str(&chart.title),
             }
             s.push('\n');
         }

@@ -36,6 +36,8 @@ pub const SUPERVISION_ESCALATION: &str = "supervision_escalation";
 pub const ROUTING_RETRAIN: &str = "routing_retrain";
 pub const HOUSEKEEPING: &str = "housekeeping";
 pub const WARNING_SCAN: &str = "warning_scan";
+/// 零报告 reminders (issue 6 routine duties).
+pub const NIL_REPORT_CHECK: &str = "nil_report_check";
 
 /// The most cases one deadline scan looks at (soonest deadline first).
 const SCAN_LIMIT: u32 = 50_000;
@@ -143,6 +145,7 @@ impl JobOptions {
             },
             JobSpec { name: HOUSEKEEPING, label: "清理过期会话和限流计数", schedule: Schedule::Every(self.housekeeping_every) },
             JobSpec { name: WARNING_SCAN, label: "三级预警扫描", schedule: Schedule::Every(self.scan_every) },
+            JobSpec { name: NIL_REPORT_CHECK, label: "零报告漏报提醒", schedule: Schedule::Every(self.scan_every) },
         ]
     }
 }
@@ -278,6 +281,7 @@ impl App {
                 let windows = self.store.purge_rate_windows(now - chrono::Duration::hours(1)).await?;
                 Ok(format!("清理过期会话 {sessions} 个、限流计数 {windows} 条"))
             }
+            NIL_REPORT_CHECK => self.check_nil_reports(job, slot).await,
             other => Ok(format!("未知任务 {other}")),
         }
     }

@@ -29,6 +29,12 @@ pub mod verify;
 pub mod views;
 pub mod warnings;
 pub mod workbench;
+// Routine duties and reports of issue 6 (零报告, 矛盾纠纷排查, annual report).
+pub mod annual;
+pub mod assessment;
+pub mod campaigns;
+pub mod duties_demo;
+pub mod nil_reports;
 
 use std::sync::Arc;
 

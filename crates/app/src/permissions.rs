@@ -21,6 +21,8 @@ pub fn roles_for(action: &str) -> &'static [Role] {
         "supervise" => &[Supervisor, Leader, Admin],
         "assign_leader" => &[Supervisor, Leader, Admin],
         "add_note" => &[IntakeClerk, Handler, UnitHead, Supervisor, Leader, Admin],
+        // Issue 6: a suggestion's adoption is recorded by the unit head or the office.
+        "adopt_suggestion" => &[UnitHead, IntakeClerk, Leader, Admin],
         _ => &[],
     }
 }

@@ -169,6 +169,50 @@ impl App {
             .or_else(|| cfg.tree.all().find(|o| o.parent.is_none()))
             .map(|o| o.name.clone())
             .unwrap_or_default();
-        Ok(write(first, &d, &before, &warnings, &issuer, today))
+        let mut doc = write(first, &d, &before, &warnings, &issuer, today);
+        // Charts (issue 6): the twelve months to this one, and the main categories against last month.
+        let year_ago = first.checked_sub_months(chrono::Months::new(11)).expect("date");
+        let trend = self.dashboard(p, &DashboardFilter { from: m(year_ago), to: m(first), ..Default::default() }).await?;
+        add_charts(&mut doc, &trend, &d, &before);
+        Ok(doc)
+    }
+}
+
+/// Puts a line chart of the twelve months' registered and concluded matters after the first
+/// section, and a bar chart of the month's main categories against the month before after the
+/// second (pure).
+pub fn add_charts(doc: &mut Document, trend: &Dashboard, d: &Dashboard, before: &Dashboard) {
+    use crate::documents::chart::{Chart, ChartKind, Series};
+    let months: Vec<&Row> = trend.months.iter().collect();
+    let line = Chart {
+        title: "近十二个月登记和办结件数".into(),
+        kind: ChartKind::Line,
+        unit: "件".into(),
+        categories: months.iter().map(|r| r.key.get(2..).unwrap_or(&r.key).replace('-', "年") + "月").collect(),
+        series: vec![
+            Series { name: "登记".into(), values: months.iter().map(|r| r.m.received).collect() },
+            Series { name: "办结".into(), values: months.iter().map(|r| r.m.closed).collect() },
+        ],
+    };
+    let top: Vec<&Row> = d.by_category.iter().filter(|r| !r.key.is_empty() && r.m.received > 0).take(6).collect();
+    let prev = |key: &str| before.by_category.iter().find(|r| r.key == key).map_or(0, |r| r.m.received);
+    let bar = Chart {
+        title: "主要问题类别：本月与上月".into(),
+        kind: ChartKind::Bar,
+        unit: "件".into(),
+        categories: top.iter().map(|r| r.label.clone()).collect(),
+        series: vec![
+            Series { name: "本月".into(), values: top.iter().map(|r| r.m.received).collect() },
+            Series { name: "上月".into(), values: top.iter().map(|r| prev(&r.key)).collect() },
+        ],
+    };
+    let at = |heading: &str, blocks: &[Block]| blocks.iter().position(|b| matches!(b, Block::Heading { text } if text == heading));
+    if let Some(i) = at("二、反映的主要问题", &doc.blocks) {
+        doc.blocks.insert(i, Block::Chart { chart: line });
+    }
+    if !top.is_empty() {
+        if let Some(i) = at("三、事项集中的地方", &doc.blocks) {
+            doc.blocks.insert(i, Block::Chart { chart: bar });
+        }
     }
 }

@@ -17,7 +17,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Duration, Utc};
 use redress_domain::{CaseId, OrgId, Role, Status};
-use redress_store::{CaseQuery, CaseSort, FactQuery, StoreError, StoredWarning, WarningQuery};
+use redress_store::{FactQuery, StoreError, StoredWarning, WarningQuery};
 use serde::{Deserialize, Serialize};
 
 use crate::auth::Principal;
@@ -72,6 +72,21 @@ pub enum RuleKind {
     Overdue,
     /// A unit with at least `threshold` cases whose deadline passes within `window_days`.
     DueSoon,
+    /// A category or a town whose count in the last `window_days` is unusually high against
+    /// the `history_windows` windows before (the hotspot detector of `redress_text::hotspot`,
+    /// at least `threshold` cases). Written `{"hotspot": {"history_windows": 8}}`.
+    Hotspot {
+        #[serde(default = "eight")]
+        history_windows: u32,
+    },
+    /// At least `threshold` complaints within `window_days` about one project of the register
+    /// under social stability risk assessment (稳评): cases in its towns, of its categories,
+    /// since its assessment began ([`crate::assessment`]).
+    ProjectComplaints,
+}
+
+fn eight() -> u32 {
+    8
 }
 
 impl RuleKind {
@@ -82,6 +97,8 @@ impl RuleKind {
             RuleKind::RepeatAfterClose => "办结后重复反映",
             RuleKind::Overdue => "单位超期事项",
             RuleKind::DueSoon => "单位临期事项",
+            RuleKind::Hotspot { .. } => "类别或地点热点突增",
+            RuleKind::ProjectComplaints => "稳评项目相关诉求",
         }
     }
 }
@@ -187,6 +204,7 @@ pub fn default_rules(county: OrgId) -> Vec<WarningRule> {
         r("repeat-after-close", "办结后90日内重复反映", RuleKind::RepeatAfterClose, Level::Blue, 1, 90, 48),
         r("unit-overdue-5", "单位超期事项5件以上", RuleKind::Overdue, Level::Yellow, 5, 0, 24),
         r("unit-due-soon-10", "单位3日内到期事项10件以上", RuleKind::DueSoon, Level::Blue, 10, 3, 24),
+        r("project-complaints-7d", "稳评项目7日内相关诉求3件以上", RuleKind::ProjectComplaints, Level::Yellow, 3, 7, 24),
     ]
 }
 
@@ -336,25 +354,7 @@ impl App {
 
     /// Cases registered in the last `days` (at most 20,000, newest first).
     async fn recent_cases(&self, now: DateTime<Utc>, days: u32) -> AppResult<Vec<redress_domain::Case>> {
-        let mut out = vec![];
-        let mut offset = 0;
-        loop {
-            let q = CaseQuery {
-                registered_from: Some(now - Duration::days(days as i64)),
-                sort: CaseSort::RegisteredDesc,
-                limit: 500,
-                offset,
-                skip_total: true,
-                ..Default::default()
-            };
-            let page = self.store.list_cases(&q).await?;
-            let n = page.items.len();
-            out.extend(page.items);
-            if n < 500 || out.len() >= 20_000 {
-                return Ok(out);
-            }
-            offset += 500;
-        }
+        self.cases_since(now - Duration::days(days as i64)).await
     }
 
     async fn evaluate(&self, rule: &WarningRule, now: DateTime<Utc>) -> AppResult<Vec<Finding>> {
@@ -442,6 +442,82 @@ impl App {
                     });
                 }
             }
+            RuleKind::Hotspot { history_windows } => out = self.hotspot_findings(rule, history_windows, now).await?,
+            RuleKind::ProjectComplaints => {
+                let projects = self.assessment_projects().await?;
+                let recent = if projects.is_empty() { vec![] } else { self.recent_cases(now, rule.window_days).await? };
+                for pr in projects {
+                    let ids: Vec<CaseId> = recent.iter().filter(|c| self.concerns(&cfg.tree, &pr, c)).map(|c| c.id).collect();
+                    if ids.is_empty() || (ids.len() as u32) < rule.threshold {
+                        continue;
+                    }
+                    out.push(Finding {
+                        key: format!("project:{}", pr.id),
+                        title: format!("稳评事项“{}”近{}日相关诉求{}件", pr.name, rule.window_days, ids.len()),
+                        detail: format!(
+                            "“{}”（{}，{}）涉及的乡镇和类别在{}日内登记诉求{}件，达到{}件的预警线。",
+                            pr.name,
+                            pr.kind.label_zh(),
+                            pr.stage.label_zh(),
+                            rule.window_days,
+                            ids.len(),
+                            rule.threshold
+                        ),
+                        cases: ids,
+                    });
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Hotspot rule: the county's cases of the last `window_days × (history_windows + 1)` days
+    /// by category and by town, each key tested by [`redress_text::hotspot::SpikeRule`] with
+    /// `min_count` = the rule's threshold; one finding per flagged key, with its recent cases.
+    async fn hotspot_findings(&self, rule: &WarningRule, history_windows: u32, now: DateTime<Utc>) -> AppResult<Vec<Finding>> {
+        let cfg = self.cfg().await?;
+        let spike = redress_text::hotspot::SpikeRule {
+            window_days: rule.window_days.max(1),
+            history_windows: history_windows.clamp(1, 52),
+            min_count: rule.threshold.max(1),
+            ..Default::default()
+        };
+        let span = spike.window_days * (spike.history_windows + 1);
+        let as_of = crate::similar::day_number(redress_domain::local_date(now));
+        // key → (label, days of its cases, its cases in the recent window)
+        let mut keys: BTreeMap<String, (String, Vec<i32>, Vec<CaseId>)> = BTreeMap::new();
+        for c in self.recent_cases(now, span).await? {
+            if matches!(c.status, Status::Merged | Status::Withdrawn) || c.matter.demo {
+                continue;
+            }
+            let day = crate::similar::day_number(redress_domain::local_date(c.registered_at));
+            let recent = as_of - day < spike.window_days as i32;
+            let mut add = |key: String, label: String| {
+                let e = keys.entry(key).or_insert_with(|| (label, vec![], vec![]));
+                e.1.push(day);
+                if recent {
+                    e.2.push(c.id);
+                }
+            };
+            if let Some(cat) = &c.matter.category {
+                add(format!("hotspot:cat:{cat}"), format!("“{}”类事项", cfg.taxonomy.label(cat).unwrap_or_else(|| cat.clone())));
+            }
+            if let Some(town) = c.matter.location.org.and_then(|o| cfg.tree.town_of(o)) {
+                add(format!("hotspot:town:{}", town.0), cfg.tree.get(town).map_or_else(|| format!("#{}", town.0), |o| o.name.clone()));
+            }
+        }
+        let mut out = vec![];
+        for (key, (label, days, cases)) in keys {
+            let s = spike.test_days(days, as_of);
+            if !s.flagged {
+                continue;
+            }
+            out.push(Finding {
+                key,
+                title: format!("热点：{label}近{}日{}件，明显高于平时", spike.window_days, s.recent),
+                detail: format!("{label}{}。", s.explanation),
+                cases,
+            });
         }
         Ok(out)
     }

@@ -276,7 +276,7 @@ async fn three_instances(url: &str, dir: &Path) -> anyhow::Result<()> {
     ensure!(out.status.success(), "jobs list failed: {}", String::from_utf8_lossy(&out.stderr));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout)?;
     let jobs = v["jobs"].as_array().context("jobs")?;
-    ensure!(jobs.len() == 5, "jobs list: {v}");
+    ensure!(jobs.len() == redress_app::jobs::JobOptions::default().specs().len(), "jobs list: {v}");
     for j in jobs {
         let h = j["lease"]["holder"].as_str().unwrap_or_default();
         ensure!(j["lease_live"] == true && h != holder && names.contains(&h), "jobs list: {j}");

@@ -375,6 +375,17 @@ pub struct Case {
     pub attachments: Vec<Attachment>,
     pub personal_data_purged: bool,
     pub updated_at: DateTime<Utc>,
+    /// A 建议意见 the handling body adopted (采纳), counted by the annual report (Art. 41).
+    #[serde(default)]
+    pub suggestion_adopted: Option<Adoption>,
+}
+
+/// That a suggestion was adopted: when, by whom and what was taken up.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Adoption {
+    pub at: DateTime<Utc>,
+    pub by: Option<UserId>,
+    pub note: String,
 }
 
 impl Case {

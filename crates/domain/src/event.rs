@@ -86,6 +86,8 @@ pub enum EventKind {
     AttachmentAdded { attachment: Attachment },
     Noted { text: String },
     PersonalDataPurged,
+    /// 建议意见 adopted (issue 6, annual report).
+    SuggestionAdopted { note: String },
 }
 
 impl EventKind {
@@ -120,6 +122,7 @@ impl EventKind {
             EventKind::AttachmentAdded { .. } => "添加附件",
             EventKind::Noted { .. } => "备注",
             EventKind::PersonalDataPurged => "个人信息到期清除",
+            EventKind::SuggestionAdopted { .. } => "建议采纳",
         }
     }
 

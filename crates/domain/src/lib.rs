@@ -1,12 +1,14 @@
 //! Pure domain of redress: cases, their status machine, events, deadlines and the
 //! working-day calendar. No I/O, no clock, no async: every instant is passed in.
 
+pub mod assessment;
 pub mod calendar;
 pub mod case;
 pub mod deadline;
 pub mod error;
 pub mod event;
 pub mod ids;
+pub mod mediation;
 pub mod org;
 pub mod personal;
 pub mod taxonomy;

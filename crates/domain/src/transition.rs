@@ -40,6 +40,8 @@ pub enum Command {
     Supervise { due: NaiveDate, note: String, #[serde(default)] target_unit: Option<OrgId> },
     AssignLeader { leader: UserId, #[serde(default)] leader_name: String },
     AddNote { text: String },
+    /// 建议意见 adopted (issue 6, annual report): what was taken up.
+    AdoptSuggestion { note: String },
 }
 
 impl Command {
@@ -83,6 +85,7 @@ pub fn action_label(key: &str) -> &'static str {
         "supervise" => "督办",
         "assign_leader" => "领导包案",
         "add_note" => "备注",
+        "adopt_suggestion" => "建议采纳",
         _ => "未知操作",
     }
 }
@@ -92,7 +95,7 @@ pub const ACTIONS: &[&str] = &[
     "accept", "not_accept", "route", "return", "start_handling", "request_extension", "approve_extension",
     "reject_extension", "submit_reply", "approve_reply", "reject_reply", "follow_up", "reopen", "close", "archive",
     "withdraw", "merge", "link", "request_review", "decide_review", "request_recheck", "decide_recheck",
-    "supervise", "assign_leader", "add_note",
+    "supervise", "assign_leader", "add_note", "adopt_suggestion",
 ];
 
 /// Facts from outside the case that a decision needs; time is always passed in.
@@ -129,6 +132,7 @@ pub fn allowed_from(action: &str) -> &'static [Status] {
         "decide_recheck" => &[UnderRecheck],
         "supervise" => &[Registered, Accepted, Routed, InProgress, ExtensionPending, ReplyPending, UnderReview, UnderRecheck],
         "assign_leader" => &[Registered, Accepted, Routed, InProgress, ExtensionPending, ReplyPending, Replied, FollowedUp, UnderReview, Reviewed, UnderRecheck],
+        "adopt_suggestion" => &[Replied, FollowedUp, Closed, Archived],
         "link" | "add_note" => &[
             Registered, Accepted, NotAccepted, Routed, InProgress, ExtensionPending, ReplyPending, Replied, FollowedUp,
             Closed, Withdrawn, Merged, UnderReview, Reviewed, UnderRecheck, Final,
@@ -205,6 +209,7 @@ impl Case {
             attachments: vec![],
             personal_data_purged: false,
             updated_at: event.at,
+            suggestion_adopted: None,
         })
     }
 
@@ -220,7 +225,13 @@ impl Case {
 
     /// The actions the current status allows, whoever asks.
     pub fn allowed_actions(&self) -> Vec<&'static str> {
-        crate::transition::ACTIONS.iter().copied().filter(|a| allowed_from(a).contains(&self.status)).collect()
+        crate::transition::ACTIONS
+            .iter()
+            .copied()
+            .filter(|a| allowed_from(a).contains(&self.status))
+            // Only an unadopted 建议意见 can be adopted.
+            .filter(|a| *a != "adopt_suggestion" || (self.matter.matter_type == MatterType::Suggestion && self.suggestion_adopted.is_none()))
+            .collect()
     }
 
     fn check_status(&self, action: &str) -> Result<(), DomainError> {
@@ -398,6 +409,16 @@ impl Case {
                 required("text", &text, "备注不能为空")?;
                 EventKind::Noted { text }
             }
+            Command::AdoptSuggestion { note } => {
+                if self.matter.matter_type != MatterType::Suggestion {
+                    return Err(DomainError::invalid("action", "只有建议意见类事项可以记录采纳"));
+                }
+                if self.suggestion_adopted.is_some() {
+                    return Err(DomainError::invalid("action", "该建议已记录采纳"));
+                }
+                required("note", &note, "请写明采纳的内容和措施")?;
+                EventKind::SuggestionAdopted { note }
+            }
         })
     }
 
@@ -544,6 +565,7 @@ impl Case {
             EventKind::AttachmentAdded { attachment } => self.attachments.push(attachment.clone()),
             EventKind::Noted { .. } => {}
             EventKind::PersonalDataPurged => self.personal_data_purged = true,
+            EventKind::SuggestionAdopted { note } => self.suggestion_adopted = Some(Adoption { at, by, note: note.clone() }),
         }
     }
 }

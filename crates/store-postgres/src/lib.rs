@@ -9,6 +9,8 @@
 //! * Lost connections, a server shutting down or starting up, and pool timeouts are
 //!   [`StoreError::Unavailable`]; unique violations are [`StoreError::Duplicate`].
 
+// Routine duties (零报告, 矛盾纠纷排查), issue 6.
+mod duties;
 mod error;
 mod facts;
 mod list;
@@ -406,22 +408,18 @@ impl Store for PgStore {
     }
 
     async fn fact_dims(&self, q: &redress_store::FactQuery) -> Result<Vec<redress_store::DimGroup>> {
-        let demo = q.demo.map(|d| format!(" AND demo = {}", i32::from(d))).unwrap_or_default();
         let sql = format!(
             "SELECT dim, value, month, status, SUM(cases)::int8, SUM(timed)::int8, SUM(on_time)::int8, SUM(rated)::int8,
                     SUM(satisfied)::int8, SUM(handled)::int8, SUM(handling_days)::int8
-             FROM case_rollup_dim WHERE month BETWEEN {} AND {}{demo} GROUP BY month, dim, value, status",
-            q.month_from, q.month_to
+             FROM case_rollup_dim WHERE {} GROUP BY month, dim, value, status",
+            q.dims_where()
         );
-        Ok(self
-            .query(&sql, &[])
-            .await?
-            .iter()
-            .map(|r| {
-                let sums = [r.get(4), r.get(5), r.get(6), r.get(7), r.get(8), r.get(9), r.get(10)];
-                redress_store::DimGroup::from_parts(r.get(0), r.get(1), r.get(2), r.get(3), sums)
-            })
-            .collect())
+        let mut out = Vec::new();
+        for r in self.query(&sql, &[]).await?.iter() {
+            let sums = [r.get(4), r.get(5), r.get(6), r.get(7), r.get(8), r.get(9), r.get(10)];
+            redress_store::DimGroup::from_row(r.get(0), r.get(1), r.get(2), r.get(3), sums, &mut out);
+        }
+        Ok(out)
     }
 
     async fn overdue_groups(&self, q: &redress_store::FactQuery, now: DateTime<Utc>) -> Result<Vec<redress_store::FactGroup>> {
@@ -927,5 +925,47 @@ impl Store for PgStore {
 
     async fn purge_rate_windows(&self, before: DateTime<Utc>) -> Result<u64> {
         self.execute("DELETE FROM rate_windows WHERE window_start < $1", &[&before]).await
+    }
+
+    // ----- routine duties (issue 6, migration 0011; queries in duties.rs) -----
+
+    async fn add_nil_report(&self, r: &redress_store::NilReport) -> Result<i64> {
+        self.duty_add_nil_report(r).await
+    }
+
+    async fn nil_reports(&self, q: &redress_store::NilReportQuery) -> Result<Vec<redress_store::NilReport>> {
+        self.duty_nil_reports(q).await
+    }
+
+    async fn add_duty_reminders(&self, reminders: &[redress_store::DutyReminder]) -> Result<u64> {
+        self.duty_add_reminders(reminders).await
+    }
+
+    async fn duty_reminders(&self, unit: Option<OrgId>, limit: u32) -> Result<Vec<redress_store::DutyReminder>> {
+        self.duty_list_reminders(unit, limit).await
+    }
+
+    async fn save_campaign(&self, c: &redress_store::StoredCampaign, note: &redress_store::DutyNote) -> Result<i64> {
+        self.duty_save_campaign(c, note).await
+    }
+
+    async fn get_campaign(&self, id: i64) -> Result<Option<redress_store::StoredCampaign>> {
+        self.duty_get_campaign(id).await
+    }
+
+    async fn list_campaigns(&self, limit: u32) -> Result<Vec<redress_store::StoredCampaign>> {
+        self.duty_list_campaigns(limit).await
+    }
+
+    async fn save_campaign_return(&self, r: &redress_store::StoredCampaignReturn, note: &redress_store::DutyNote) -> Result<i64> {
+        self.duty_save_return(r, note).await
+    }
+
+    async fn campaign_returns(&self, campaign: i64) -> Result<Vec<redress_store::StoredCampaignReturn>> {
+        self.duty_returns(campaign).await
+    }
+
+    async fn campaign_history(&self, campaign: i64) -> Result<Vec<redress_store::DutyNote>> {
+        self.duty_history(campaign).await
     }
 }

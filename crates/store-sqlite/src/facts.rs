@@ -249,20 +249,27 @@ pub(crate) fn list_warnings(conn: &Connection, q: &redress_store::WarningQuery, 
 }
 
 pub(crate) fn dims(conn: &Connection, q: &FactQuery) -> Result<Vec<redress_store::DimGroup>> {
-    let demo = q.demo.map(|d| format!(" AND demo = {}", i32::from(d))).unwrap_or_default();
     let sql = format!(
         "SELECT dim, value, month, status, SUM(cases), SUM(timed), SUM(on_time), SUM(rated), SUM(satisfied), SUM(handled),
                 SUM(handling_days)
-         FROM case_rollup_dim WHERE month BETWEEN {} AND {}{demo} GROUP BY month, dim, value, status",
-        q.month_from, q.month_to
+         FROM case_rollup_dim WHERE {} GROUP BY month, dim, value, status",
+        q.dims_where()
     );
     let mut st = conn.prepare(&sql).map_err(map_err)?;
-    let rows = st
-        .query_map([], |r| {
-            let sums = [r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?, r.get(8)?, r.get(9)?, r.get(10)?];
-            Ok(redress_store::DimGroup::from_parts(r.get(0)?, r.get(1)?, r.get(2)?, &r.get::<_, String>(3)?, sums))
-        })
-        .and_then(|r| r.collect::<rusqlite::Result<Vec<_>>>())
-        .map_err(map_err)?;
-    Ok(rows)
+    let mut out = Vec::new();
+    let mut rows = st.query([]).map_err(map_err)?;
+    while let Some(r) = rows.next().map_err(map_err)? {
+        let sums = [r.get(4), r.get(5), r.get(6), r.get(7), r.get(8), r.get(9), r.get(10)];
+        let sums = sums.into_iter().collect::<rusqlite::Result<Vec<i64>>>().map_err(map_err)?;
+        let status: String = r.get(3).map_err(map_err)?;
+        redress_store::DimGroup::from_row(
+            r.get(0).map_err(map_err)?,
+            r.get(1).map_err(map_err)?,
+            r.get(2).map_err(map_err)?,
+            &status,
+            sums.try_into().expect("seven sums"),
+            &mut out,
+        );
+    }
+    Ok(out)
 }

@@ -53,7 +53,9 @@ async fn migrate_records_its_version_and_reopening_keeps_everything() {
     let raw = rusqlite::Connection::open(&path).unwrap();
     let versions: Vec<i64> =
         raw.prepare("SELECT version FROM schema_migrations").unwrap().query_map([], |r| r.get(0)).unwrap().map(Result::unwrap).collect();
-    assert_eq!(versions, [1, 2, 3, 4, 5, 6, 7, 8]);
+    assert!(versions.starts_with(&[1, 2, 3, 4, 5, 6, 7, 8]), "{versions:?}");
+    assert!(versions.contains(&11), "routine duties (issue 6): {versions:?}");
+    assert!(versions.contains(&13), "sums within towns and units (issue 6): {versions:?}");
 }
 
 /// Holds the writer while `n` requests queue up, so they all land in the next batch.

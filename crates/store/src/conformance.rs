@@ -73,8 +73,13 @@ macro_rules! conformance_tests {
             control_characters_in_case_text_round_trip,
             concurrent_creates_with_one_code_have_one_winner,
             fact_rollup_follows_case_writes_and_filters,
+            fact_dims_within_towns_and_units_match_the_full_rollup,
             overdue_groups_count_open_cases_past_their_deadline,
             warnings_save_list_and_one_live_per_rule_and_key,
+            // Routine duties (零报告, 矛盾纠纷排查), issue 6.
+            nil_reports_append_and_filter_by_unit_and_period,
+            duty_reminders_are_recorded_once_per_unit_kind_and_period,
+            campaigns_and_returns_are_versioned_with_history,
         );
     };
     (@each $make:expr; $($name:ident),* $(,)?) => {
@@ -1321,6 +1326,88 @@ pub async fn fact_rollup_follows_case_writes_and_filters(store: Arc<dyn Store>) 
     assert_eq!(store.facts_after(b.id, 10).await.expect("facts_after").len(), 2);
 }
 
+/// The sums kept within each town and each unit (a town office's and a unit's dashboard) agree
+/// with the full rollup under the same filter, after facts are written, moved between towns and
+/// units, and changed.
+pub async fn fact_dims_within_towns_and_units_match_the_full_rollup(store: Arc<dyn Store>) {
+    let statuses = [Status::Registered, Status::Routed, Status::InProgress, Status::Closed, Status::FollowedUp];
+    let channels = [Channel::Letter, Channel::Visit, Channel::Hotline];
+    let fact = |i: i64, shift: i64| crate::CaseFacts {
+        month: if (i + shift) % 4 == 0 { 202402 } else { 202403 },
+        category: ["03.02", "05.01", "07.03"][((i + shift) % 3) as usize].into(),
+        status: statuses[((i * 7 + shift) % 5) as usize],
+        unit: [0, 20, 21, 22][((i + 2 * shift) % 4) as usize],
+        town: [11, 12, 13][((i * 5 + shift) % 3) as usize],
+        channel: channels[((i + shift) % 3) as usize],
+        demo: i % 11 == 0,
+        timed: i % 2 == 0,
+        on_time: i % 4 == 0,
+        rated: i % 3 == 0,
+        satisfied: i % 6 == 0,
+        handling_days: (i % 5 != 0).then_some((i % 17) as i32),
+        due_at: None,
+    };
+    store.put_facts((1..=60).map(|i| (CaseId(i), fact(i, 0))).collect()).await.expect("put_facts");
+    // Move a third of them: other town, unit, status and month; the old sums must go.
+    store.put_facts((1..=60).filter(|i| i % 3 == 0).map(|i| (CaseId(i), fact(i, 1))).collect()).await.expect("put_facts again");
+    let span = crate::FactQuery { month_from: 202402, month_to: 202403, ..Default::default() };
+    type Key = (String, String, i32, Option<Status>);
+    let fold_groups = |groups: &[crate::FactGroup]| {
+        let mut m: std::collections::BTreeMap<Key, [i64; 7]> = Default::default();
+        for g in groups {
+            let keys = [
+                ("unit", g.unit.to_string()),
+                ("town", g.town.to_string()),
+                ("category", g.category.clone()),
+                ("channel", g.channel.map_or(String::new(), |c| c.key().to_string())),
+            ];
+            for (d, v) in keys {
+                let e = m.entry((d.to_string(), v, g.month, g.status)).or_default();
+                for (x, y) in e.iter_mut().zip([g.cases, g.timed, g.on_time, g.rated, g.satisfied, g.handled, g.handling_days]) {
+                    *x += y;
+                }
+            }
+        }
+        m
+    };
+    let fold_dims = |dims: &[crate::DimGroup]| {
+        let mut m: std::collections::BTreeMap<Key, [i64; 7]> = Default::default();
+        for d in dims {
+            let g = &d.g;
+            let v = match d.dim.as_str() {
+                "unit" => g.unit.to_string(),
+                "town" => g.town.to_string(),
+                "category" => g.category.clone(),
+                _ => g.channel.map_or(String::new(), |c| c.key().to_string()),
+            };
+            let e = m.entry((d.dim.clone(), v, g.month, g.status)).or_default();
+            for (x, y) in e.iter_mut().zip([g.cases, g.timed, g.on_time, g.rated, g.satisfied, g.handled, g.handling_days]) {
+                *x += y;
+            }
+        }
+        m
+    };
+    let mut views = vec![span.clone()];
+    for t in [vec![11], vec![12], vec![13], vec![11, 13], vec![99]] {
+        views.push(crate::FactQuery { towns: Some(t), ..span.clone() });
+    }
+    for u in [vec![0], vec![20], vec![21, 22], vec![20, 21, 22], vec![]] {
+        views.push(crate::FactQuery { units: Some(u), ..span.clone() });
+    }
+    views.push(crate::FactQuery { towns: Some(vec![12]), demo: Some(false), ..span.clone() });
+    for q in &views {
+        assert!(q.dims_apply());
+        let want = fold_groups(&store.fact_groups(q).await.expect("fact_groups"));
+        let got = fold_dims(&store.fact_dims(q).await.expect("fact_dims"));
+        assert_eq!(got, want, "view {:?} / {:?}", q.towns, q.units);
+    }
+    let whole = fold_groups(&store.fact_groups(&span).await.expect("fact_groups"));
+    assert_eq!(whole.iter().filter(|(k, _)| k.0 == "town").map(|(_, v)| v[0]).sum::<i64>(), 60, "every fact counted once");
+    // Town and unit together, or a category, are not answered from the per-dimension rows.
+    assert!(!crate::FactQuery { towns: Some(vec![12]), units: Some(vec![20]), ..span.clone() }.dims_apply());
+    assert!(!crate::FactQuery { towns: Some(vec![12]), category: Some("03".into()), ..span.clone() }.dims_apply());
+}
+
 /// Overdue now: open cases whose running deadline passed, by unit, town and category; the
 /// registration month does not limit it.
 pub async fn overdue_groups_count_open_cases_past_their_deadline(store: Arc<dyn Store>) {
@@ -1377,3 +1464,7 @@ pub async fn warnings_save_list_and_one_live_per_rule_and_key(store: Arc<dyn Sto
     let missing = store.save_warning(&crate::StoredWarning { id: 9999, ..w }).await;
     assert_eq!(missing, Err(StoreError::NotFound));
 }
+
+// Routine duties (零报告, 矛盾纠纷排查), issue 6.
+mod duties;
+pub use duties::*;

@@ -4,6 +4,9 @@
 pub mod chain;
 pub mod conformance;
 mod types;
+// Routine duties (零报告, 矛盾纠纷排查), issue 6.
+mod duties;
+pub use duties::*;
 
 pub use chain::{event_hash, GENESIS_HASH};
 pub use types::*;
@@ -93,8 +96,9 @@ pub trait Store: Send + Sync + 'static {
     /// transaction as every case write, so the cost follows the number of groups, not cases.
     async fn fact_groups(&self, q: &FactQuery) -> Result<Vec<FactGroup>>;
     /// The same sums one dimension at a time (unit, town, category, channel) per month and
-    /// status, for the whole county: only `q`'s months and demo flag apply (a few thousand rows
-    /// where `fact_groups` may return hundreds of thousands).
+    /// status, for the whole county or, when `q` names towns or units (not both) and nothing
+    /// else, within them ([`FactQuery::dims_apply`]); otherwise only `q`'s months and demo flag
+    /// apply. A few thousand rows where `fact_groups` may return hundreds of thousands.
     async fn fact_dims(&self, q: &FactQuery) -> Result<Vec<DimGroup>>;
     /// Cases matching `q` (by registration month) whose running deadline passed before `now`,
     /// counted per category × unit × town × channel (`cases` only; status left empty).
@@ -198,6 +202,30 @@ pub trait Store: Send + Sync + 'static {
     async fn rate_hit(&self, key: &str, window_start: DateTime<Utc>, add: i64) -> Result<i64>;
     /// Deletes the counters of windows that started before `before`; returns how many.
     async fn purge_rate_windows(&self, before: DateTime<Utc>) -> Result<u64>;
+    // ----- routine duties: 零报告 and 矛盾纠纷排查 campaigns (issue 6, migration 0011) -----
+
+    /// Appends one 零报告 filing; returns its id.
+    async fn add_nil_report(&self, r: &NilReport) -> Result<i64>;
+    /// Filings matching `q` (every filing, not only the newest per period).
+    async fn nil_reports(&self, q: &NilReportQuery) -> Result<Vec<NilReport>>;
+    /// Records reminders, skipping any already recorded for the same unit, kind and period;
+    /// returns how many were new.
+    async fn add_duty_reminders(&self, reminders: &[DutyReminder]) -> Result<u64>;
+    /// Reminders, newest first, of one unit or all.
+    async fn duty_reminders(&self, unit: Option<OrgId>, limit: u32) -> Result<Vec<DutyReminder>>;
+    /// Inserts (id 0) or updates a campaign whose stored version is `c.version`, writing `note`
+    /// to its history in the same transaction; returns the id. `Conflict` if the version moved.
+    async fn save_campaign(&self, c: &StoredCampaign, note: &DutyNote) -> Result<i64>;
+    async fn get_campaign(&self, id: i64) -> Result<Option<StoredCampaign>>;
+    /// Campaigns, newest first.
+    async fn list_campaigns(&self, limit: u32) -> Result<Vec<StoredCampaign>>;
+    /// Inserts (version 0) or updates a unit's return, writing `note` to the campaign's history
+    /// in the same transaction; returns the new version. `Conflict` if the version moved.
+    async fn save_campaign_return(&self, r: &StoredCampaignReturn, note: &DutyNote) -> Result<i64>;
+    /// The returns of a campaign, by unit.
+    async fn campaign_returns(&self, campaign: i64) -> Result<Vec<StoredCampaignReturn>>;
+    /// A campaign's history, oldest first.
+    async fn campaign_history(&self, campaign: i64) -> Result<Vec<DutyNote>>;
 }
 
 /// One gauge or counter of a store's runtime state (see [`Store::runtime_stats`]).

@@ -344,6 +344,52 @@ impl FactQuery {
         }
         w.join(" AND ")
     }
+
+    /// Whether `Store::fact_dims` can answer this query from `case_rollup_dim`: the whole county
+    /// (only months and demo), or one or more towns, or one or more units (a subtree), with no
+    /// other filter.
+    pub fn dims_apply(&self) -> bool {
+        let plain = self.category.is_none() && self.channel.is_none() && self.statuses.is_none();
+        plain && !(self.units.is_some() && self.towns.is_some())
+    }
+
+    /// The WHERE clause of `fact_dims` over `case_rollup_dim` (both backends): the months, the
+    /// demo flag, and which `dim` rows hold the sums — the county's own ('unit', 'town',
+    /// 'category', 'channel') or those kept within each town ('t12.category', …) or unit
+    /// ('u7.town', …; migration 0013). Only integers and fixed names are written into it.
+    pub fn dims_where(&self) -> String {
+        // Each month named, so that the index on (month, dim, …) seeks each month × dim rather
+        // than reading every dim of the months (the rows kept within towns and units outnumber
+        // the county's own).
+        let mut months = Vec::new();
+        let mut m = self.month_from;
+        while m <= self.month_to && months.len() < 1200 {
+            months.push(m.to_string());
+            m = if m % 100 >= 12 { (m / 100 + 1) * 100 + 1 } else { m + 1 };
+        }
+        let mut w = if months.is_empty() || m <= self.month_to {
+            format!("month BETWEEN {} AND {}", self.month_from, self.month_to)
+        } else {
+            format!("month IN ({})", months.join(","))
+        };
+        if let Some(d) = self.demo {
+            w.push_str(&format!(" AND demo = {}", i32::from(d)));
+        }
+        let scoped = |prefix: char, ids: &[i64], subs: [&str; 3]| -> Vec<String> {
+            ids.iter().flat_map(|id| subs.iter().map(move |sub| format!("'{prefix}{id}.{sub}'"))).collect()
+        };
+        let dims: Vec<String> = match (&self.towns, &self.units) {
+            (Some(t), _) => scoped('t', t, ["unit", "category", "channel"]),
+            (None, Some(u)) => scoped('u', u, ["town", "category", "channel"]),
+            (None, None) => ["'unit'", "'town'", "'category'", "'channel'"].map(String::from).to_vec(),
+        };
+        if dims.is_empty() {
+            w.push_str(" AND FALSE");
+        } else {
+            w.push_str(&format!(" AND dim IN ({})", dims.join(",")));
+        }
+        w
+    }
 }
 
 /// Sums over the facts of one group (month × category × status × unit × town × channel).
@@ -424,5 +470,29 @@ impl DimGroup {
             _ => g.channel = Channel::parse(&value),
         }
         DimGroup { dim, g }
+    }
+
+    /// Builds the groups of a stored row of any `dim` ([`FactQuery::dims_where`]): a row kept
+    /// within a town or unit ('t12.category') gives its plain dimension ('category'); its
+    /// channel rows also give the town's (or unit's) own totals, as a 'town' ('unit') row, since
+    /// every case has exactly one channel.
+    pub fn from_row(dim: String, value: String, month: i32, status: &str, sums: [i64; 7], out: &mut Vec<DimGroup>) {
+        let scoped = dim.split_once('.').and_then(|(scope, sub)| {
+            let kind = match scope.chars().next()? {
+                't' => "town",
+                'u' => "unit",
+                _ => return None,
+            };
+            Some((kind, scope[1..].to_string(), sub.to_string()))
+        });
+        match scoped {
+            None => out.push(DimGroup::from_parts(dim, value, month, status, sums)),
+            Some((kind, id, sub)) => {
+                if sub == "channel" {
+                    out.push(DimGroup::from_parts(kind.to_string(), id, month, status, sums));
+                }
+                out.push(DimGroup::from_parts(sub, value, month, status, sums));
+            }
+        }
     }
 }

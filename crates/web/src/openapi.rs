@@ -61,7 +61,7 @@ fn body(schema: &str) -> Value {
 
 pub fn document() -> Value {
     let auth = ["401", "403", "404", "422", "503"];
-    json!({
+    let mut doc = json!({
         "openapi": "3.1.0",
         "info": {
             "title": "redress 诉求办理与矛盾化解平台 API",
@@ -262,7 +262,53 @@ pub fn document() -> Value {
             "/api/v1/hotspots": { "get": op("热点预警：近期件数明显高于自身历史的类别、地点、同一事项（泊松检验，设最少件数），附中文说明", "200", "as_of、rule、items：kind、label、recent、mean、ratio、p_value、explanation、recent_cases", &["401", "422", "503"], json!({ "parameters": [
                 { "name": "window_days", "in": "query", "schema": { "type": "integer", "minimum": 1, "maximum": 90 }, "description": "近期窗口天数，默认7" },
                 { "name": "history_windows", "in": "query", "schema": { "type": "integer", "minimum": 1, "maximum": 52 }, "description": "对照的此前窗口数，默认8" }] })) },
+            "/api/v1/assessment-projects": {
+                "get": op("社会稳定风险评估事项登记：名称、类型（重大决策/改革/项目/活动）、决策机关、责任单位、评估主体、是否需评估及理由、涉及乡镇、可能引发的诉求类别、评估开始和决策日期、所处阶段", "200", "事项数组", &["401"], json!({})),
+                "put": op("替换稳评事项登记（系统管理员）；逐项校验，含未知字段的被拒绝", "200", "保存后的登记", &["401", "403", "422"], json!({ "requestBody": { "required": true, "content": { "application/json": { "schema": { "type": "array" } } } } }))
+            },
+            "/api/v1/assessment-projects/{id}/cases": { "get": op("与稳评事项关联的诉求：涉及乡镇、类别相符且在评估开始后登记的事项（本人可见的至多200件；total 为全部件数，after_decision 为决策后登记的件数）", "200", "project、cases、total、after_decision", &["401", "404"], json!({ "parameters": [{ "name": "id", "in": "path", "required": true, "schema": { "type": "string" } }] })) },
             "/api/v1/verify": { "post": op("校验哈希链与事项状态（审计员、管理员）", "200", "校验通过", &["401", "403", "409"], json!({})) }
         }
-    })
+    });
+    // Routine duties of issue 6 (零报告, 矛盾纠纷排查).
+    duty_paths(&mut doc);
+    doc
+}
+
+// ----- routine duties of issue 6: 零报告, 矛盾纠纷排查 -----
+
+fn duty_paths(doc: &mut Value) {
+    let paths = json!({
+            "/api/v1/nil-reports": {
+                "get": op("零报告报送情况：日期所在周期内各应报单位的状态（按时报送、补报、未报送、待报送）、最新一次报送和报送次数（本人范围内）", "200", "date、rows、filed、late、missing、pending、found", &["401", "422"], json!({ "parameters": [{ "name": "date", "in": "query", "schema": { "type": "string", "format": "date" }, "description": "默认今天（北京时间）" }] })),
+                "post": op("报送零报告：status 为 nil（无情况）或 found（有情况，details 必填）；date 为周期内任一日期，默认今天，逾期记为补报；同一周期可重复报送，全部保留，以最后一次为准", "201", "报送记录", &["401", "403", "422"], json!({ "requestBody": { "required": true, "content": { "application/json": { "schema": { "type": "object", "required": ["status"], "properties": { "unit": { "type": "integer", "description": "默认本人单位；系统管理员可代报" }, "date": { "type": "string", "format": "date" }, "status": { "type": "string", "enum": ["nil", "found"] }, "details": { "type": "string" } } } } } } }))
+            },
+            "/api/v1/nil-reports/history": { "get": op("零报告报送记录（含更正），新的在前", "200", "from、to、items", &["401", "404", "422"], json!({ "parameters": [
+                { "name": "unit", "in": "query", "schema": { "type": "integer" } },
+                { "name": "from", "in": "query", "schema": { "type": "string", "format": "date" }, "description": "周期起，默认 to 前30天" },
+                { "name": "to", "in": "query", "schema": { "type": "string", "format": "date" }, "description": "周期止，默认今天" }] })) },
+            "/api/v1/nil-reports/missing": { "get": op("漏报：各单位最近一个已过截止时间的周期仍未报送零报告的（本人范围内）", "200", "items", &["401"], json!({})) },
+            "/api/v1/settings/nil-report-frequency": {
+                "get": op("零报告报送频次：各单位每日、每周或不报送（默认乡镇每日、部门每周），及修改记录（谁、何时、由何改为何）", "200", "units、changes", &["401"], json!({})),
+                "put": op("设置零报告报送频次（系统管理员）：units 为 单位编号 → daily、weekly 或 none", "200", "保存后的设置", &["401", "403", "422"], json!({ "requestBody": { "required": true, "content": { "application/json": { "schema": { "type": "object", "required": ["units"], "properties": { "units": { "type": "object", "additionalProperties": { "type": "string", "enum": ["daily", "weekly", "none"] } } } } } } } }))
+            },
+            "/api/v1/campaigns": {
+                "get": op("矛盾纠纷排查活动（本人发起范围内或布置给本单位的），新的在前", "200", "items", &["401"], json!({})),
+                "post": op("发起矛盾纠纷排查活动（信访工作机构）：名称、范围和重点、排查期间、反馈截止日期、排查单位", "201", "排查活动", &["401", "403", "422"], json!({ "requestBody": { "required": true, "content": { "application/json": { "schema": { "type": "object", "required": ["title", "scope", "period_from", "period_to", "due", "units"], "properties": { "title": { "type": "string" }, "scope": { "type": "string" }, "period_from": { "type": "string", "format": "date" }, "period_to": { "type": "string", "format": "date" }, "due": { "type": "string", "format": "date" }, "units": { "type": "array", "items": { "type": "integer" } } } } } } } }))
+            },
+            "/api/v1/campaigns/{id}": { "get": op("排查活动：各单位反馈（按时、逾期、未反馈）、排查发现及处置、统计（反馈率，按类别、地点、处置方式）和记录", "200", "campaign、units、history、report", &["401", "404"], json!({ "parameters": [path_id()] })) },
+            "/api/v1/campaigns/{id}/returns": { "post": op("单位反馈排查结果：status 为 found（附 findings：地点、类别、简要情况、涉及人数，不含个人身份信息）或 none（note 必填）；再次提交替换待处置的发现", "200", "反馈", &["401", "403", "404", "422"], json!({ "parameters": [path_id()], "requestBody": { "required": true, "content": { "application/json": { "schema": { "type": "object", "required": ["status"], "properties": { "unit": { "type": "integer" }, "status": { "type": "string", "enum": ["found", "none"] }, "note": { "type": "string" }, "findings": { "type": "array", "items": { "type": "object", "required": ["place", "category", "description"], "properties": { "place": { "type": "string" }, "place_org": { "type": "integer" }, "category": { "type": "string" }, "description": { "type": "string" }, "people_count": { "type": "integer", "minimum": 1 } } } } } } } } } })) },
+            "/api/v1/campaigns/{id}/findings/{unit}/{no}/dispose": { "post": op("处置排查发现：case 转为信访事项（按登记程序生成事项，登记员、管理员）或 mediation 转人民调解（reference 为调解案号，可后补）", "200", "处置后的发现", &["401", "403", "404", "422"], json!({ "parameters": [path_id(),
+                { "name": "unit", "in": "path", "required": true, "schema": { "type": "integer" } },
+                { "name": "no", "in": "path", "required": true, "schema": { "type": "integer" } }],
+                "requestBody": { "required": true, "content": { "application/json": { "schema": { "type": "object", "required": ["disposition"], "properties": { "disposition": { "type": "string", "enum": ["case", "mediation"] }, "reference": { "type": "string" } } } } } } })) },
+            "/api/v1/campaigns/{id}/report": { "get": op("矛盾纠纷排查情况报告：排查安排、反馈情况、发现按类别地点处置方式统计、发现清单", "200", "HTML 页面、DOCX 文件或 JSON", &["401", "404", "422"], json!({ "parameters": [path_id(), { "name": "format", "in": "query", "schema": { "type": "string", "enum": ["html", "docx", "json"] } }] })) },
+            "/api/v1/reports/annual": { "get": op("年度信访工作情况报告（《信访工作条例》第四十一条）：信访事项统计、涉及领域、被反映较多的单位、转送交办督办情况、建议意见采纳情况（由数据生成）；json 另附 facts", "200", "HTML 页面、DOCX 文件或 JSON（facts、document）", &["401", "422"], json!({ "parameters": [
+                { "name": "year", "in": "query", "schema": { "type": "integer" }, "description": "默认上一年" },
+                { "name": "format", "in": "query", "schema": { "type": "string", "enum": ["html", "docx", "json"] } }] })) },
+            "/api/v1/campaigns/{id}/status": { "post": op("结束排查活动（status 只能为 closed），结束后不再接受反馈", "200", "排查活动", &["401", "403", "404", "422"], json!({ "parameters": [path_id()], "requestBody": { "required": true, "content": { "application/json": { "schema": { "type": "object", "required": ["status"], "properties": { "status": { "type": "string", "enum": ["closed"] } } } } } } })) }
+    });
+    if let (Some(all), Value::Object(mine)) = (doc["paths"].as_object_mut(), paths) {
+        all.extend(mine);
+    }
 }

@@ -334,6 +334,14 @@ async fn every_documented_route_answers_as_documented(b: Backend) {
     assert_eq!((st, scan["raised"].as_i64()), (StatusCode::OK, Some(1)), "{scan}");
     let (_, warnings) = h.as_user("admin", Method::GET, "/api/v1/warnings", None).await;
     let warning_id = warnings["items"][0]["id"].as_i64().unwrap();
+    // Routine duties (issue 6): a campaign with one finding to dispose of; bodies with a unit name 城关镇.
+    let town = h.org_id("城关镇").await;
+    let (st, camp) = h.as_user("admin", Method::POST, "/api/v1/campaigns", Some(json!({ "title": "春季排查", "scope": "土地、邻里", "period_from": "2026-03-02", "period_to": "2026-03-10", "due": "2026-03-12", "units": [town] }))).await;
+    assert_eq!(st, StatusCode::CREATED, "{camp}");
+    let campaign_id = camp["id"].as_i64().unwrap();
+    let finding = json!({ "unit": town, "status": "found", "findings": [{ "place": "东村三组", "category": "01", "description": "宅基地界址争议", "people_count": 2 }] });
+    let (st, ret) = h.as_user("admin", Method::POST, &format!("/api/v1/campaigns/{campaign_id}/returns"), Some(finding)).await;
+    assert_eq!(st, StatusCode::OK, "{ret}");
     let (_, doc) = h.call(Method::GET, "/api/openapi.json", None, None).await;
     assert_eq!(doc["openapi"], "3.1.0");
     let paths = doc["paths"].as_object().unwrap();
@@ -343,9 +351,11 @@ async fn every_documented_route_answers_as_documented(b: Backend) {
     let mut checked = 0;
     for (path, ops) in paths {
         for (method, op) in ops.as_object().unwrap() {
-            let id = if path.starts_with("/api/v1/warnings/") { warning_id } else { id };
+            let id = if path.starts_with("/api/v1/warnings/") { warning_id } else if path.starts_with("/api/v1/campaigns/") { campaign_id } else { id };
             let concrete = path
-                .replace("{id}", &id.to_string())
+                .replace("{unit}", &town.to_string())
+                .replace("{no}", "1")
+                .replace("{id}", &if path.starts_with("/api/v1/assessment-projects/") { "2026-001".to_string() } else { id.to_string() })
                 .replace("{code}", &code)
                 .replace("{sha256}", &note_sha)
                 .replace("{kind}", "acceptance_notice");
@@ -357,7 +367,15 @@ async fn every_documented_route_answers_as_documented(b: Backend) {
                 "/api/v1/ledger" => "?from=2026-03-01&to=2026-03-31&format=json",
                 _ => "",
             };
-            let body = sample_body(path, method);
+            let body = sample_body(path, method).map(|mut b| {
+                if b.get("unit").is_some() {
+                    b["unit"] = json!(town);
+                }
+                if path == "/api/v1/assessment-projects" {
+                    b[0]["towns"] = json!([town]);
+                }
+                b
+            });
             let m = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
             let user = if path.ends_with("/logout") { None } else { h.token("admin") };
             let (st, resp) = if path.ends_with("/attachments") {
@@ -398,7 +416,15 @@ fn sample_body(path: &str, method: &str) -> Option<Value> {
         ("/api/v1/settings/reception-schedule", "put") => json!([{ "date": "2026-03-11", "time": "上午 9:00—12:00", "leader_name": "王副县长", "leader_title": "副县长", "place": "县群众来访接待中心", "topics": "城乡建设" }]),
         ("/api/v1/settings/scorecard-weights", "put") => json!({ "closed_rate": 40, "on_time_rate": 30, "satisfied_rate": 30, "overdue_penalty": 0.5 }),
         ("/api/v1/warning-rules", "put") => json!([{ "id": "overdue", "name": "单位超期5件", "kind": "overdue", "level": "yellow", "recipient": 1, "threshold": 5, "escalate_after_hours": 24 }]),
+        ("/api/v1/assessment-projects", "put") => json!([{ "id": "2026-001", "name": "城南片区旧城改造", "kind": "project", "deciding_body": "县人民政府", "responsible_unit": 1, "assessing_body": "县住房和城乡建设局", "assessment_required": true, "towns": [], "categories": ["01"], "assessment_from": "2026-01-01", "stage": "assessing" }]),
         ("/api/v1/warnings/{id}/dispose", _) => json!({ "disposition": "已约谈责任单位", "notes": "一周后复查" }),
+        // Routine duties (issue 6); "unit" is replaced by 城关镇's id.
+        ("/api/v1/nil-reports", "post") => json!({ "unit": 0, "status": "found", "details": "东村三组宅基地界址争议，2户，已安排调解" }),
+        ("/api/v1/settings/nil-report-frequency", "put") => json!({ "units": { "2": "daily" } }),
+        ("/api/v1/campaigns", "post") => json!({ "title": "夏季排查", "scope": "征地拆迁", "period_from": "2026-06-01", "period_to": "2026-06-10", "due": "2026-06-12", "units": [2] }),
+        ("/api/v1/campaigns/{id}/returns", _) => json!({ "unit": 0, "status": "found", "findings": [{ "place": "西村", "category": "01", "description": "灌溉用水纠纷", "people_count": 6 }] }),
+        ("/api/v1/campaigns/{id}/findings/{unit}/{no}/dispose", _) => json!({ "disposition": "mediation", "reference": "调〔2026〕1号" }),
+        ("/api/v1/campaigns/{id}/status", _) => json!({ "status": "closed" }),
         ("/api/v1/settings/deadline-rules", "put") => serde_json::to_value(redress_domain::DeadlineRules::default()).unwrap(),
         _ => return None,
     })

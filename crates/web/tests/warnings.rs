@@ -12,7 +12,11 @@ use chrono::Duration;
 use common::{harness_with, Backend, H};
 use serde_json::{json, Value};
 
-on_both_backends!(warnings_are_raised_idempotently_escalate_and_are_disposed, warning_rules_are_admin_data_about_matters_and_places);
+on_both_backends!(
+    warnings_are_raised_idempotently_escalate_and_are_disposed,
+    warning_rules_are_admin_data_about_matters_and_places,
+    complaints_about_a_project_under_assessment_are_linked_and_warned
+);
 
 async fn scan(h: &H) -> Value {
     let (st, r) = h.as_user("admin", Method::POST, "/api/v1/warnings/scan", None).await;
@@ -61,7 +65,6 @@ async fn warnings_are_raised_idempotently_escalate_and_are_disposed(b: Backend) 
     // In the leader's workbench, linked to its page, which lists the cases.
     let (_, login) = h.call(Method::POST, "/api/v1/auth/login", None, Some(json!({ "username": "leader", "password": redress_app::demo::DEMO_PASSWORD }))).await;
     let cookie = format!("redress_session={}", login["token"].as_str().unwrap());
-    let csrf = login["csrf_token"].as_str().unwrap().to_string();
     let page = |path: String| {
         let cookie = cookie.clone();
         let h = &h;
@@ -169,4 +172,79 @@ async fn warning_rules_are_admin_data_about_matters_and_places(b: Backend) {
     let (st, _, page) = h.raw(req).await;
     assert_eq!(st, StatusCode::OK);
     assert!(String::from_utf8(page).unwrap().contains("规则格式有误"));
+}
+
+// ----- the register of projects under risk assessment (稳评) and its warning -----
+
+fn project(town: i64, unit: i64) -> Value {
+    json!({
+        "id": "2026-001", "name": "城关镇老旧小区改造", "kind": "project", "deciding_body": "县人民政府",
+        "responsible_unit": unit, "assessing_body": "县住房和城乡建设局", "assessment_required": true,
+        "towns": [town], "categories": ["01"], "assessment_from": "2026-01-01", "stage": "assessing"
+    })
+}
+
+/// A project under assessment is registered by an administrator (checked field by field);
+/// cases in its town and categories since the assessment began are linked to it, and three
+/// within seven days raise one 黄色 warning about the project, once.
+async fn complaints_about_a_project_under_assessment_are_linked_and_warned(b: Backend) {
+    let h = harness_with(b, false).await;
+    let county = h.org_id("示范县").await;
+    let town = h.org_id("城关镇").await;
+    let housing = h.org_id("县住房和城乡建设局").await;
+    let (_, demo) = h.as_user("clerk", Method::GET, "/api/v1/assessment-projects", None).await;
+    assert_eq!(demo.as_array().map(Vec::len), Some(1), "the demo county has one project: {demo}");
+    let (st, _) = h.as_user("clerk", Method::PUT, "/api/v1/assessment-projects", Some(json!([project(town, housing)]))).await;
+    assert_eq!(st, StatusCode::FORBIDDEN, "only administrators keep the register");
+    let mut bad = project(housing, housing);
+    let (st, err) = h.as_user("admin", Method::PUT, "/api/v1/assessment-projects", Some(json!([bad.clone()]))).await;
+    assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{err}");
+    assert!(err.to_string().contains("[0].towns"), "a department is not a town: {err}");
+    bad = project(town, housing);
+    bad["petitioner"] = json!("王建国");
+    let (st, _) = h.as_user("admin", Method::PUT, "/api/v1/assessment-projects", Some(json!([bad]))).await;
+    assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "no field about a person is accepted");
+    let (st, saved) = h.as_user("admin", Method::PUT, "/api/v1/assessment-projects", Some(json!([project(town, housing)]))).await;
+    assert_eq!(st, StatusCode::OK, "{saved}");
+    assert_eq!(saved[0]["name"], "城关镇老旧小区改造");
+
+    let rules = json!([{ "id": "project", "name": "稳评项目7日内相关诉求3件", "kind": "project_complaints", "level": "yellow", "recipient": county, "threshold": 3, "window_days": 7 }]);
+    let (st, body) = h.as_user("admin", Method::PUT, "/api/v1/warning-rules", Some(rules)).await;
+    assert_eq!(st, StatusCode::OK, "{body}");
+    // Two cases about it, and one of another category in the same town: below the line.
+    let a = h.register().await["id"].as_i64().unwrap();
+    let b_ = h.register().await["id"].as_i64().unwrap();
+    let place = h.org_id("幸福社区").await;
+    let (st, other) = h
+        .as_user("clerk", Method::POST, "/api/v1/cases", Some(json!({ "channel": "phone", "matter_type": "claim", "category": "02.01", "subject": "工资拖欠", "content": "工地拖欠工资两个月。", "location": { "org": place } })))
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{other}");
+    assert_eq!(counts(&scan(&h).await), (0, 0, 0), "two complaints are below the line of three");
+    let c = h.register().await["id"].as_i64().unwrap();
+    assert_eq!(counts(&scan(&h).await), (1, 0, 0));
+    assert_eq!(counts(&scan(&h).await), (0, 0, 0), "raised once");
+    let (_, list) = h.as_user("leader", Method::GET, "/api/v1/warnings", None).await;
+    let w = &list["items"][0];
+    assert_eq!(w["level"], "yellow");
+    assert_eq!(w["title"], "稳评事项“城关镇老旧小区改造”近7日相关诉求3件");
+    let mut cases: Vec<i64> = w["cases"].as_array().unwrap().iter().map(|x| x.as_i64().unwrap()).collect();
+    cases.sort();
+    assert_eq!(cases, vec![a, b_, c]);
+
+    // The project's page of linked grievances; a unit sees only its own.
+    let (st, linked) = h.as_user("leader", Method::GET, "/api/v1/assessment-projects/2026-001/cases", None).await;
+    assert_eq!(st, StatusCode::OK, "{linked}");
+    assert_eq!((linked["total"].as_i64(), linked["cases"].as_array().unwrap().len()), (Some(3), 3));
+    let (_, unit_view) = h.as_user("handler", Method::GET, "/api/v1/assessment-projects/2026-001/cases", None).await;
+    assert_eq!((unit_view["total"].as_i64(), unit_view["cases"].as_array().unwrap().len()), (Some(3), 0), "counted, not shown to a unit that handles none of them");
+    let (st, _) = h.as_user("leader", Method::GET, "/api/v1/assessment-projects/none/cases", None).await;
+    assert_eq!(st, StatusCode::NOT_FOUND);
+
+    // Cases from before the assessment began are not linked.
+    let mut later = project(town, housing);
+    later["assessment_from"] = json!((h.app.now() + Duration::days(2)).format("%Y-%m-%d").to_string());
+    let (st, _) = h.as_user("admin", Method::PUT, "/api/v1/assessment-projects", Some(json!([later]))).await;
+    assert_eq!(st, StatusCode::OK);
+    let (_, none) = h.as_user("leader", Method::GET, "/api/v1/assessment-projects/2026-001/cases", None).await;
+    assert_eq!(none["total"], 0);
 }

@@ -63,6 +63,7 @@ fn para(ppr: &str, content: &str) -> String {
 /// The main part, `word/document.xml`.
 pub fn document_xml(d: &Document) -> String {
     let mut body = String::new();
+    let mut charts = 0;
     body.push_str(&para(r#"<w:jc w:val="right"/>"#, &runs(&d.number, false)));
     body.push_str(&para(r#"<w:pStyle w:val="Title"/>"#, &runs(&d.title, false)));
     body.push_str(&para("", &runs(&format!("{}：", d.addressee), false)));
@@ -72,6 +73,10 @@ pub fn document_xml(d: &Document) -> String {
             Block::Text { text } => para(r#"<w:pStyle w:val="BodyText"/>"#, &runs(text, false)),
             Block::Field { label, value } => {
                 para(r#"<w:pStyle w:val="BodyText"/>"#, &format!("{}{}", runs(&format!("{label}："), true), runs(value, false)))
+            }
+            Block::Chart { chart } => {
+                charts += 1;
+                super::chart::drawing_paragraph(chart, charts)
             }
         });
     }
@@ -89,16 +94,27 @@ pub fn document_xml(d: &Document) -> String {
 /// The document as a .docx file.
 pub fn to_docx(d: &Document) -> Vec<u8> {
     let document = document_xml(d);
-    zip::store(
-        &[
-            ("[Content_Types].xml", CONTENT_TYPES.as_bytes()),
-            ("_rels/.rels", PACKAGE_RELS.as_bytes()),
-            ("word/document.xml", document.as_bytes()),
-            ("word/_rels/document.xml.rels", DOCUMENT_RELS.as_bytes()),
-            ("word/styles.xml", STYLES.as_bytes()),
-        ],
-        d.date,
-    )
+    // Charts (reports, issue 6): one part each, numbered in order, with its relationship and
+    // content type.
+    let charts: Vec<String> = d.blocks.iter().filter_map(|b| if let Block::Chart { chart } = b { Some(super::chart::chart_xml(chart)) } else { None }).collect();
+    let names: Vec<String> = (1..=charts.len()).map(|n| format!("word/charts/chart{n}.xml")).collect();
+    let mut types = CONTENT_TYPES.to_string();
+    let mut rels = DOCUMENT_RELS.to_string();
+    for n in 1..=charts.len() {
+        types = types.replace("</Types>", &format!(r#"<Override PartName="/word/charts/chart{n}.xml" ContentType="application/vnd.openxmlformats-officedocument.drawingml.chart+xml"/></Types>"#));
+        rels = rels.replace("</Relationships>", &format!(r#"<Relationship Id="rIdChart{n}" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/chart" Target="charts/chart{n}.xml"/></Relationships>"#));
+    }
+    let mut parts: Vec<(&str, &[u8])> = vec![
+        ("[Content_Types].xml", types.as_bytes()),
+        ("_rels/.rels", PACKAGE_RELS.as_bytes()),
+        ("word/document.xml", document.as_bytes()),
+        ("word/_rels/document.xml.rels", rels.as_bytes()),
+        ("word/styles.xml", STYLES.as_bytes()),
+    ];
+    for (name, xml) in names.iter().zip(&charts) {
+        parts.push((name.as_str(), xml.as_bytes()));
+    }
+    zip::store(&parts, d.date)
 }
 
 #[cfg(test)]

@@ -43,9 +43,19 @@ h2 { margin: 0; font-family: "SimHei", "黑体", "STHeiti", sans-serif; font-siz
 }
 "#;
 
+const CHART_STYLE: &str = r#"
+figure.chart { margin: 14pt 0; break-inside: avoid; }
+figure.chart figcaption { font-family: "SimHei", "黑体", "STHeiti", sans-serif; font-size: 12pt; line-height: 18pt; text-align: center; }
+.chart-canvas { width: 100%; height: 80mm; }
+figure.chart table { border-collapse: collapse; margin: 4pt auto 0; font-size: 10.5pt; line-height: 15pt; }
+figure.chart th, figure.chart td { border: 1px solid #999; padding: 1pt 6pt; text-align: right; }
+figure.chart th:first-child, figure.chart td:first-child { text-align: left; }
+"#;
+
 /// The document as one HTML page.
 pub fn to_html(d: &Document) -> String {
     let mut body = String::new();
+    let mut charts = vec![];
     body.push_str(&format!("<p class=\"number\">{}</p>\n", escape(&d.number)));
     body.push_str(&format!("<h1>{}</h1>\n", escape(&d.title)));
     body.push_str(&format!("<p class=\"addressee\">{}：</p>\n", escape(&d.addressee)));
@@ -56,6 +66,10 @@ pub fn to_html(d: &Document) -> String {
             Block::Field { label, value } => {
                 format!("<p class=\"field\"><span class=\"label\">{}：</span>{}</p>\n", escape(label), escape(value))
             }
+            Block::Chart { chart } => {
+                charts.push(chart);
+                super::chart::html_figure(chart, charts.len() - 1)
+            }
         });
     }
     body.push_str(&format!(
@@ -64,10 +78,13 @@ pub fn to_html(d: &Document) -> String {
         escape(&super::date_zh(d.date)),
         escape(&d.footer)
     ));
+    // Charts (reports): drawn by the vendored ECharts from a JSON block; the tables stay.
+    let scripts = if charts.is_empty() { String::new() } else { super::chart::json_block(&charts) };
     format!(
-        "<!DOCTYPE html>\n<html lang=\"zh-CN\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>{} {}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n<main class=\"page\">\n{body}</main>\n</body>\n</html>\n",
+        "<!DOCTYPE html>\n<html lang=\"zh-CN\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>{} {}</title>\n<style>{STYLE}{}</style>\n</head>\n<body>\n<main class=\"page\">\n{body}</main>\n{scripts}</body>\n</html>\n",
         escape(&d.title),
-        escape(&d.case_number)
+        escape(&d.case_number),
+        if charts.is_empty() { "" } else { CHART_STYLE }
     )
 }
 

@@ -94,7 +94,7 @@ async fn synthesize(app: &redress_app::App, n: u64) -> anyhow::Result<()> {
     let started = Instant::now();
     let mut done = 0u64;
     while done < n {
-        let chunk = (n - done).min(5000);
+        let chunk = (n - done).min(200);
         let mut batch = Vec::with_capacity(chunk as usize);
         for _ in 0..chunk {
             next += 1;
@@ -262,6 +262,9 @@ pub async fn run(a: DashboardArgs) -> anyhow::Result<()> {
     }
     out.flush()?;
     eprintln!("导出 {exported} 行统计要素到 {}（{:.1} 秒）", a.csv.display(), t.elapsed().as_secs_f64());
+    // The filtered views DuckDB answers too: the twelve months, one town, one unit's subtree.
+    let q12 = app.resolve_dashboard(&cfg, &p, &twelve)?.query;
+    let unit_ids: Vec<i64> = app.resolve_dashboard(&cfg, &p, &unit_12)?.query.units.unwrap_or_default();
     let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../bench/duckdb_dashboard.py");
     let output = std::process::Command::new(&a.python)
         .arg(&script)
@@ -270,6 +273,9 @@ pub async fn run(a: DashboardArgs) -> anyhow::Result<()> {
         .arg(q.month_to.to_string())
         .arg(now.to_rfc3339())
         .arg(n.max(5).to_string())
+        .arg(q12.month_from.to_string())
+        .arg(town.unwrap_or(0).to_string())
+        .arg(unit_ids.iter().map(i64::to_string).collect::<Vec<_>>().join(","))
         .output()
         .with_context(|| format!("无法运行 {}（python3 -m venv target/duckdb-venv && target/duckdb-venv/bin/pip install duckdb）", a.python))?;
     anyhow::ensure!(output.status.success(), "DuckDB 脚本失败：{}", String::from_utf8_lossy(&output.stderr));
@@ -289,6 +295,10 @@ pub async fn run(a: DashboardArgs) -> anyhow::Result<()> {
     println!("| 当前超期（类别×单位×乡镇×渠道） | {ours_overdue:.2} | {duck_overdue:.2} | {:.2} |", ours_overdue / duck_overdue);
     println!("| 按维度求和（月×状态×单位/乡镇/类别/渠道，四条，近37个月） | {ours_dims:.2} | {duck_dims:.2} | {:.2} |", ours_dims / duck_dims);
     println!("| 整个指挥中心（App::dashboard 近37个月，全县）对 DuckDB 按维度四条+当前超期 | {ours_dash:.2} | {:.2} | {:.2} |", duck_dims + duck_overdue, ours_dash / (duck_dims + duck_overdue));
+    for (key, label, ours) in [("town", "一个乡镇近12个月（App::dashboard）对 DuckDB 该乡镇按维度四条+当前超期", series[6].pct(0.5)), ("unit", "一个责任单位近12个月（App::dashboard）对 DuckDB 该单位按维度四条+当前超期", series[7].pct(0.5))] {
+        let duck = d[key]["p50_ms"].as_f64().unwrap_or(f64::NAN);
+        println!("| {label} | {ours:.2} | {duck:.2} | {:.2} |", ours / duck);
+    }
     println!("| 参考：DuckDB 类别×状态×月 一条（指南中的对照查询） | — | {duck_simple:.2} | — |");
     println!("\n{}", serde_json::json!({ "cases": cases, "facts": facts, "backend": app.store.backend(), "duckdb": d,
         "ours": series.iter().map(|s| serde_json::json!({ "name": s.name, "p50_ms": s.pct(0.5), "p99_ms": s.pct(0.99) })).collect::<Vec<_>>() }));

@@ -92,8 +92,17 @@ pub(crate) fn respond(doc: &redress_app::documents::Document, format: &str, asci
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     if format == "html" {
-        // The page needs nothing but its own inline style.
-        h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static("default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'"));
+        // The page needs nothing but its own inline style; a report with charts also loads
+        // ECharts and its drawing script from this server (no inline script).
+        let charts = doc.blocks.iter().any(|b| matches!(b, redress_app::documents::Block::Chart { .. }));
+        h.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(if charts {
+                "default-src 'none'; script-src 'self'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'"
+            } else {
+                "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'"
+            }),
+        );
     }
     resp
 }

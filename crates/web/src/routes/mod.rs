@@ -8,6 +8,10 @@ mod public;
 mod search;
 mod text;
 mod routing;
+// Routine duties of issue 6 (零报告, 矛盾纠纷排查, annual report).
+mod duties;
+// The register of projects under social stability risk assessment (issue 6's warning, issue 7).
+mod assessment;
 
 use axum::routing::{get, post};
 use axum::Router;
@@ -52,6 +56,8 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/reports/monthly", get(documents::monthly))
         .route("/api/v1/settings/scorecard-weights", get(dashboard::weights).put(dashboard::set_weights))
         .route("/api/v1/warning-rules", get(warnings::rules).put(warnings::set_rules))
+        .route("/api/v1/assessment-projects", get(assessment::projects).put(assessment::set_projects))
+        .route("/api/v1/assessment-projects/:id/cases", get(assessment::cases))
         .route("/api/v1/warnings", get(warnings::list))
         .route("/api/v1/warnings/scan", post(warnings::scan))
         .route("/api/v1/warnings/:id", get(warnings::show))
@@ -67,4 +73,6 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/stats/repeat-rate", get(text::repeat_rate))
         .route("/api/v1/hotspots", get(text::hotspots))
         .merge(crate::open311::routes())
+        // Routine duties of issue 6 (零报告, 矛盾纠纷排查, annual report).
+        .merge(duties::routes())
 }

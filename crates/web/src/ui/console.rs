@@ -195,6 +195,8 @@ struct WorkbenchPage {
     mine: Vec<RowUi>,
     approvals: Vec<RowUi>,
     show_approvals: bool,
+    /// 零报告 the person's unit still owes (routine duties, issue 6).
+    nil_todo: Vec<redress_app::nil_reports::CoverageRow>,
 }
 
 #[derive(Template)]
@@ -225,6 +227,7 @@ pub async fn workbench(State(s): State<AppState>, headers: HeaderMap, Query(q): 
             mine: rows(&wb.mine),
             approvals: rows(&wb.approvals),
             show_approvals: p.has_any(&[Role::UnitHead, Role::Leader]),
+            nil_todo: s.app.nil_report_todo(&p).await.unwrap_or_default(),
             wb,
         }),
         Err(e) => app_error_page(&e),

@@ -75,6 +75,8 @@ struct DashboardPage {
     town: String,
     category: String,
     channel: String,
+    /// 零报告 missing for each unit's latest period past its deadline (routine duties, issue 6).
+    missing_nil: Vec<redress_app::nil_reports::CoverageRow>,
 }
 
 impl DashboardPage {
@@ -124,6 +126,7 @@ pub async fn page(State(s): State<AppState>, headers: HeaderMap, Query(q): Query
             town: d.filter.town.map(|u| u.to_string()).unwrap_or_default(),
             category: d.filter.category.clone().unwrap_or_default(),
             channel: d.filter.channel.clone().unwrap_or_default(),
+            missing_nil: s.app.missing_nil_reports(Some(&p), s.app.now()).await.unwrap_or_default(),
             d,
         }),
         Err(e) => app_error_page(&e),

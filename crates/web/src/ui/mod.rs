@@ -22,6 +22,8 @@ mod warnings;
 mod forms;
 mod portal;
 pub mod text;
+// Routine duties of issue 6 (零报告, 矛盾纠纷排查, 考核).
+mod duties;
 
 use askama::Template;
 use axum::extract::Request;
@@ -64,6 +66,8 @@ pub fn routes() -> Router<AppState> {
         .route("/console/warnings/:id", get(warnings::show))
         .route("/console/warnings/:id/act", post(warnings::act))
         .route("/console/warning-rules", get(warnings::rules).post(warnings::save_rules))
+        // Routine duties of issue 6 (零报告, 矛盾纠纷排查, 考核).
+        .merge(duties::routes())
         .layer(middleware::from_fn(security_headers));
     pages
         .route("/assets/app.css", get(|| async { asset("text/css; charset=utf-8", include_bytes!("../../assets/app.css")) }))
@@ -71,6 +75,8 @@ pub fn routes() -> Router<AppState> {
         .route("/assets/echarts.min.js", get(|| async { asset("text/javascript; charset=utf-8", include_bytes!("../../assets/echarts.min.js")) }))
         .route("/assets/dashboard.js", get(|| async { asset("text/javascript; charset=utf-8", include_bytes!("../../assets/dashboard.js")) }))
         .route("/assets/htmx.min.js", get(|| async { asset("text/javascript; charset=utf-8", include_bytes!("../../assets/htmx.min.js")) }))
+        // Report charts (issue 6).
+        .route("/assets/report-charts.js", get(|| async { asset("text/javascript; charset=utf-8", include_bytes!("../../assets/report-charts.js")) }))
 }
 
 fn asset(mime: &'static str, bytes: &'static [u8]) -> Response {

@@ -74,6 +74,7 @@ pub fn action_fields(action: &str) -> &'static [FieldSpec] {
         ]; F },
         "assign_leader" => { const F: &[FieldSpec] = &[f("leader", "包案领导", Select("leaders"), true)]; F },
         "add_note" => { const F: &[FieldSpec] = &[f("text", "备注内容", TextArea, true)]; F },
+        "adopt_suggestion" => { const F: &[FieldSpec] = &[f("note", "采纳的内容和措施", TextArea, true)]; F },
         _ => &[],
     }
 }
@@ -115,3 +116,16 @@ pub fn detail_label(key: &str) -> Option<&'static str> {
 pub const LOGIN_REQUIRED: &str = "请先登录";
 pub const CSRF_FAILED: &str = "页面已过期或来源不明（CSRF 校验失败），请返回刷新后重试。";
 pub const SUBMIT_NOTICE: &str = "信访工作机构将在收到之日起15日内决定是否受理，并告知您。";
+
+// ----- routine duties of issue 6: 零报告, 矛盾纠纷排查, 考核 -----
+pub const NIL_FILED: &str = "零报告已报送";
+pub const NIL_SETTINGS_ADMIN_ONLY: &str = "零报告报送频次仅限系统管理员设置";
+pub const NIL_FREQUENCY_INVALID: &str = "报送频次应为每日报送、每周报送或不报送";
+pub const SAVED: &str = "已保存。";
+pub const PEOPLE_COUNT_INVALID: &str = "涉及人数应为数字";
+pub const CAMPAIGN_RETURN_FILED: &str = "排查反馈已提交。";
+pub const FINDING_TO_CASE: &str = "已转为信访事项：";
+pub const FINDING_TO_MEDIATION: &str = "已转人民调解。";
+pub const CAMPAIGN_CLOSED: &str = "排查活动已结束。";
+pub const UNKNOWN_OP: &str = "未知操作";
+pub const WEIGHT_NOT_A_NUMBER: &str = "权重应为数字";

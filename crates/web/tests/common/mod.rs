@@ -49,7 +49,7 @@ pub struct H {
     _index_dir: Option<tempfile::TempDir>,
 }
 
-struct TempFile(std::path::PathBuf);
+pub struct TempFile(std::path::PathBuf);
 
 impl Drop for TempFile {
     fn drop(&mut self) {
