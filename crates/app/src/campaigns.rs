@@ -228,7 +228,7 @@ pub struct CampaignReport {
     pub by_disposition: Vec<(String, usize)>,
 }
 
-fn clean(field: &str, s: &str, max: usize, required: &str) -> AppResult<String> {
+pub(crate) fn clean(field: &str, s: &str, max: usize, required: &str) -> AppResult<String> {
     let s = s.trim();
     if s.is_empty() && !required.is_empty() {
         return Err(AppError::invalid(field, required));
@@ -239,11 +239,11 @@ fn clean(field: &str, s: &str, max: usize, required: &str) -> AppResult<String> 
     Ok(s.to_string())
 }
 
-fn corrupt(what: &str, e: serde_json::Error) -> AppError {
+pub(crate) fn corrupt(what: &str, e: serde_json::Error) -> AppError {
     AppError::Store(StoreError::Corrupt(format!("{what}数据损坏：{e}")))
 }
 
-fn to_json<T: Serialize>(v: &T) -> AppResult<String> {
+pub(crate) fn to_json<T: Serialize>(v: &T) -> AppResult<String> {
     serde_json::to_string(v).map_err(|e| AppError::Store(StoreError::Other(e.to_string())))
 }
 

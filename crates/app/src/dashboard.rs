@@ -267,6 +267,17 @@ impl App {
                 }
             }
         }
+        // 调处成功率 from the mediation module: disputes of the scope registered in the period
+        // (disputes have no unit, category or channel: the figure is left out under those filters).
+        if r.query.channel.is_none() && r.query.category.is_none() && r.query.units.is_none() {
+            let (first, last) = month_dates(r.query.month_from, r.query.month_to);
+            let towns = r.query.towns.clone();
+            let within = |org: OrgId| towns.as_ref().is_none_or(|t| t.iter().any(|town| cfg.tree.is_within(org, OrgId(*town))));
+            let (agreed, concluded) = self.mediation_counts(p, first, last, within).await?;
+            if let Some(fv) = d.figures.iter_mut().find(|x| x.figure.key == figures::MEDIATION_RATE.key) {
+                fv.value = percent(agreed as i64, concluded as i64);
+            }
+        }
         Ok(d)
     }
 

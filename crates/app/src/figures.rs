@@ -62,7 +62,7 @@ pub const MEDIATION_RATE: Figure = Figure {
     key: "mediation_rate",
     label: "调处成功率",
     unit: "%",
-    definition: "调处成功率 = 调解成功（达成调解协议）的件数 ÷ 调解终结的件数。调解模块尚未启用，暂无数据",
+    definition: "调处成功率 = 统计期内登记的人民调解纠纷中达成调解协议（书面或口头）的件数 ÷ 其中调解已结束的件数（含调解不成、终止调解）。按责任单位、类别或来源渠道筛选时不适用",
 };
 pub const AVG_DAYS: Figure = Figure {
     key: "avg_days",

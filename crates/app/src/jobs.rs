@@ -38,6 +38,8 @@ pub const HOUSEKEEPING: &str = "housekeeping";
 pub const WARNING_SCAN: &str = "warning_scan";
 /// 零报告 reminders (issue 6 routine duties).
 pub const NIL_REPORT_CHECK: &str = "nil_report_check";
+/// 司法确认 and 履行 reminders of people's mediation (issue 7).
+pub const MEDIATION_REMINDERS: &str = "mediation_reminders";
 
 /// The most cases one deadline scan looks at (soonest deadline first).
 const SCAN_LIMIT: u32 = 50_000;
@@ -146,6 +148,7 @@ impl JobOptions {
             JobSpec { name: HOUSEKEEPING, label: "清理过期会话和限流计数", schedule: Schedule::Every(self.housekeeping_every) },
             JobSpec { name: WARNING_SCAN, label: "三级预警扫描", schedule: Schedule::Every(self.scan_every) },
             JobSpec { name: NIL_REPORT_CHECK, label: "零报告漏报提醒", schedule: Schedule::Every(self.scan_every) },
+            JobSpec { name: MEDIATION_REMINDERS, label: "人民调解司法确认、协议履行提醒", schedule: Schedule::Every(self.scan_every) },
         ]
     }
 }
@@ -282,6 +285,7 @@ impl App {
                 Ok(format!("清理过期会话 {sessions} 个、限流计数 {windows} 条"))
             }
             NIL_REPORT_CHECK => self.check_nil_reports(job, slot).await,
+            MEDIATION_REMINDERS => self.remind_mediation(job, slot).await,
             other => Ok(format!("未知任务 {other}")),
         }
     }

@@ -33,6 +33,7 @@ pub mod workbench;
 pub mod annual;
 pub mod assessment;
 pub mod campaigns;
+pub mod mediation;
 pub mod duties_demo;
 pub mod nil_reports;
 

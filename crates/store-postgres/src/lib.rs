@@ -10,6 +10,7 @@
 //!   [`StoreError::Unavailable`]; unique violations are [`StoreError::Duplicate`].
 
 // Routine duties (零报告, 矛盾纠纷排查), issue 6.
+mod dossiers;
 mod duties;
 mod error;
 mod facts;
@@ -967,5 +968,21 @@ impl Store for PgStore {
 
     async fn campaign_history(&self, campaign: i64) -> Result<Vec<redress_store::DutyNote>> {
         self.duty_history(campaign).await
+    }
+
+    async fn save_dossier(&self, d: &redress_store::StoredDossier, note: &redress_store::DutyNote) -> Result<i64> {
+        self.dossier_save(d, note).await
+    }
+
+    async fn get_dossier(&self, id: i64) -> Result<Option<redress_store::StoredDossier>> {
+        self.dossier_get(id).await
+    }
+
+    async fn list_dossiers(&self, q: &redress_store::DossierQuery) -> Result<Vec<redress_store::StoredDossier>> {
+        self.dossier_list(q).await
+    }
+
+    async fn dossier_history(&self, id: i64) -> Result<Vec<redress_store::DutyNote>> {
+        self.dossier_notes(id).await
     }
 }

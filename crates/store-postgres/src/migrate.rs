@@ -15,6 +15,8 @@ pub(crate) const MIGRATIONS: &[(i32, &str, &str)] = &[
     (6, "0006_case_facts", include_str!("../migrations/0006_case_facts.sql")),
     (7, "0007_warnings", include_str!("../migrations/0007_warnings.sql")),
     (8, "0008_rollup_dims", include_str!("../migrations/0008_rollup_dims.sql")),
+    // Mediation and risk-assessment records, issue 7.
+    (9, "0009_dossiers", include_str!("../migrations/0009_dossiers.sql")),
     // Routine duties (零报告, 矛盾纠纷排查), issue 6.
     (11, "0011_duties", include_str!("../migrations/0011_duties.sql")),
     (13, "0013_rollup_scopes", include_str!("../migrations/0013_rollup_scopes.sql")),

@@ -9,6 +9,7 @@ mod admin;
 mod cases;
 mod codec;
 // Routine duties (零报告, 矛盾纠纷排查), issue 6.
+mod dossiers;
 mod duties;
 mod facts;
 mod migrate;
@@ -693,5 +694,23 @@ impl Store for SqliteStore {
 
     async fn campaign_history(&self, campaign: i64) -> Result<Vec<redress_store::DutyNote>> {
         self.readers.call(move |c| duties::campaign_history(c, campaign)).await
+    }
+
+    async fn save_dossier(&self, d: &redress_store::StoredDossier, note: &redress_store::DutyNote) -> Result<i64> {
+        let (d, note) = (d.clone(), note.clone());
+        self.writer.call(move |c| dossiers::save_dossier(c, &d, &note)).await
+    }
+
+    async fn get_dossier(&self, id: i64) -> Result<Option<redress_store::StoredDossier>> {
+        self.readers.call(move |c| dossiers::get_dossier(c, id)).await
+    }
+
+    async fn list_dossiers(&self, q: &redress_store::DossierQuery) -> Result<Vec<redress_store::StoredDossier>> {
+        let q = q.clone();
+        self.readers.call(move |c| dossiers::list_dossiers(c, &q)).await
+    }
+
+    async fn dossier_history(&self, id: i64) -> Result<Vec<redress_store::DutyNote>> {
+        self.readers.call(move |c| dossiers::dossier_history(c, id)).await
     }
 }

@@ -15,6 +15,8 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (6, include_str!("../migrations/0006_case_facts.sql")),
     (7, include_str!("../migrations/0007_warnings.sql")),
     (8, include_str!("../migrations/0008_rollup_dims.sql")),
+    // Mediation and risk-assessment records, issue 7.
+    (9, include_str!("../migrations/0009_dossiers.sql")),
     // Routine duties (零报告, 矛盾纠纷排查), issue 6.
     (11, include_str!("../migrations/0011_duties.sql")),
     (13, include_str!("../migrations/0013_rollup_scopes.sql")),

@@ -80,6 +80,8 @@ macro_rules! conformance_tests {
             nil_reports_append_and_filter_by_unit_and_period,
             duty_reminders_are_recorded_once_per_unit_kind_and_period,
             campaigns_and_returns_are_versioned_with_history,
+            // Mediation and risk-assessment records, issue 7.
+            dossiers_are_versioned_filtered_and_noted,
         );
     };
     (@each $make:expr; $($name:ident),* $(,)?) => {
@@ -1466,5 +1468,7 @@ pub async fn warnings_save_list_and_one_live_per_rule_and_key(store: Arc<dyn Sto
 }
 
 // Routine duties (零报告, 矛盾纠纷排查), issue 6.
+mod dossiers;
 mod duties;
 pub use duties::*;
+pub use dossiers::*;

@@ -5,7 +5,9 @@ pub mod chain;
 pub mod conformance;
 mod types;
 // Routine duties (零报告, 矛盾纠纷排查), issue 6.
+mod dossiers;
 mod duties;
+pub use dossiers::*;
 pub use duties::*;
 
 pub use chain::{event_hash, GENESIS_HASH};
@@ -226,6 +228,19 @@ pub trait Store: Send + Sync + 'static {
     async fn campaign_returns(&self, campaign: i64) -> Result<Vec<StoredCampaignReturn>>;
     /// A campaign's history, oldest first.
     async fn campaign_history(&self, campaign: i64) -> Result<Vec<DutyNote>>;
+
+    // ----- mediation and risk assessment records (issue 7, migration 0009) -----
+
+    /// Inserts (id 0) or updates a record whose stored version is `d.version` (the kind, org,
+    /// case and parent given on insert stay), writing `note` to its history in the same
+    /// transaction; returns the id. `Conflict` if the version moved, `NotFound` if there is no
+    /// such record of that kind.
+    async fn save_dossier(&self, d: &StoredDossier, note: &DutyNote) -> Result<i64>;
+    async fn get_dossier(&self, id: i64) -> Result<Option<StoredDossier>>;
+    /// Records matching `q`, newest (highest id) first.
+    async fn list_dossiers(&self, q: &DossierQuery) -> Result<Vec<StoredDossier>>;
+    /// A record's history, oldest first.
+    async fn dossier_history(&self, id: i64) -> Result<Vec<DutyNote>>;
 }
 
 /// One gauge or counter of a store's runtime state (see [`Store::runtime_stats`]).

@@ -272,6 +272,7 @@ pub fn document() -> Value {
     });
     // Routine duties of issue 6 (零报告, 矛盾纠纷排查).
     duty_paths(&mut doc);
+    mediation_paths(&mut doc);
     doc
 }
 
@@ -307,6 +308,68 @@ fn duty_paths(doc: &mut Value) {
                 { "name": "year", "in": "query", "schema": { "type": "integer" }, "description": "默认上一年" },
                 { "name": "format", "in": "query", "schema": { "type": "string", "enum": ["html", "docx", "json"] } }] })) },
             "/api/v1/campaigns/{id}/status": { "post": op("结束排查活动（status 只能为 closed），结束后不再接受反馈", "200", "排查活动", &["401", "403", "404", "422"], json!({ "parameters": [path_id()], "requestBody": { "required": true, "content": { "application/json": { "schema": { "type": "object", "required": ["status"], "properties": { "status": { "type": "string", "enum": ["closed"] } } } } } } })) }
+    });
+    if let (Some(all), Value::Object(mine)) = (doc["paths"].as_object_mut(), paths) {
+        all.extend(mine);
+    }
+}
+
+/// People's mediation (issue 7).
+fn mediation_paths(doc: &mut Value) {
+    let body = |required: &[&str], props: Value| json!({ "requestBody": { "required": true, "content": { "application/json": { "schema": { "type": "object", "required": required, "properties": props } } } } });
+    let committee = body(&["org", "name", "members", "term_from", "term_to"], json!({
+        "org": { "type": "integer", "description": "设立单位（村居、乡镇或部门）" }, "name": { "type": "string" },
+        "members": { "type": "array", "items": { "type": "object", "required": ["name", "role", "gender"], "properties": { "name": { "type": "string" }, "role": { "type": "string", "enum": ["chair", "vice_chair", "member"] }, "gender": { "type": "string", "enum": ["female", "male"] } } } },
+        "term_from": { "type": "string", "format": "date" }, "term_to": { "type": "string", "format": "date" }, "active": { "type": "boolean" }, "version": { "type": "integer", "description": "更新时为读取到的版本" } }));
+    let mediator = body(&["committee", "name", "gender"], json!({ "committee": { "type": "integer" }, "name": { "type": "string" }, "gender": { "type": "string", "enum": ["female", "male"] }, "specialty": { "type": "string" }, "full_time": { "type": "boolean" }, "active": { "type": "boolean" }, "version": { "type": "integer" } }));
+    let mut committee_put = committee.clone();
+    committee_put["parameters"] = json!([path_id()]);
+    let mut mediator_put = mediator.clone();
+    mediator_put["parameters"] = json!([path_id()]);
+    let types: Vec<&str> = redress_app::mediation::DISPUTE_TYPES.iter().map(|(k, _)| *k).collect();
+    let register = body(&["committee", "source", "dispute_type", "summary"], json!({
+        "committee": { "type": "integer" }, "source": { "type": "string", "enum": ["application", "initiative", "court", "police"] }, "source_note": { "type": "string", "description": "委派函号、移送单等" },
+        "dispute_type": { "type": "string", "enum": types }, "summary": { "type": "string" }, "place": { "type": "string" },
+        "parties": { "type": "array", "items": { "type": "object", "required": ["name", "role"], "properties": { "name": { "type": "string" }, "role": { "type": "string", "enum": ["applicant", "respondent", "other"] } } } },
+        "refused": { "type": "string", "description": "当事人明确拒绝调解的情况：填写则登记为终止调解，不得调解（《人民调解法》第十七条）" } }));
+    let mut action = body(&["version", "action"], json!({
+        "version": { "type": "integer", "description": "读取到的版本" },
+        "action": { "type": "string", "enum": ["prepare", "invite", "session", "flag_risk", "refuse", "agree", "fail", "apply_confirmation", "confirmation_result", "perform", "archive"] },
+        "parties": { "type": "array", "items": { "type": "object" } }, "mediators": { "type": "array", "items": { "type": "integer" } }, "chosen_by_parties": { "type": "boolean" },
+        "name": { "type": "string" }, "relation": { "type": "string" }, "consented": { "type": "boolean" },
+        "on": { "type": "string", "format": "date" }, "public": { "type": "boolean" }, "place": { "type": "string" }, "present": { "type": "string" }, "record": { "type": "string" },
+        "description": { "type": "string" }, "referral": { "type": "string" }, "reason": { "type": "string" },
+        "written": { "type": "boolean" }, "effective_on": { "type": "string", "format": "date" }, "facts": { "type": "string" }, "disputed": { "type": "string" }, "responsibilities": { "type": "string" }, "terms": { "type": "string" }, "manner": { "type": "string" }, "perform_by": { "type": "string", "format": "date" },
+        "items": { "type": "array", "items": { "type": "object", "properties": { "item": { "type": "string" }, "due": { "type": "string", "format": "date" } } } },
+        "applied_on": { "type": "string", "format": "date" }, "court": { "type": "string" }, "result": { "type": "string", "enum": ["confirmed", "rejected"] }, "decided_on": { "type": "string", "format": "date" },
+        "no": { "type": "integer" }, "done_on": { "type": "string", "format": "date" }, "note": { "type": "string" } }));
+    action["parameters"] = json!([path_id()]);
+    let mut refer = body(&["committee"], json!({ "committee": { "type": "integer" }, "dispute_type": { "type": "string", "enum": types } }));
+    refer["parameters"] = json!([path_id()]);
+    let paths = json!({
+        "/api/v1/mediation/committees": {
+            "get": op("人民调解委员会名册（本人范围内）：名称、设立单位、委员（主任、副主任、委员，性别）、任期", "200", "委员会列表", &["401"], json!({})),
+            "post": op("登记人民调解委员会（系统管理员、登记员）：委员三至九人，设主任一人，应有妇女成员，每届任期三年", "201", "委员会", &["401", "403", "422"], committee)
+        },
+        "/api/v1/mediation/committees/{id}": { "put": op("更新人民调解委员会（换届、增减委员、停用）", "200", "委员会", &["401", "403", "404", "409", "422"], committee_put) },
+        "/api/v1/mediation/mediators": {
+            "get": op("人民调解员名册（可按委员会筛选）：姓名、性别、擅长领域、专职或兼职；不保存联系方式", "200", "调解员列表", &["401"], json!({ "parameters": [{ "name": "committee", "in": "query", "schema": { "type": "integer" } }] })),
+            "post": op("登记人民调解员", "201", "调解员", &["401", "403", "422"], mediator)
+        },
+        "/api/v1/mediation/mediators/{id}": { "put": op("更新人民调解员（停用等）", "200", "调解员", &["401", "403", "404", "409", "422"], mediator_put) },
+        "/api/v1/mediation/disputes": {
+            "get": op("矛盾纠纷（本人范围内），新的在前；status 可为 accepted、mediating、written_agreement、oral_agreement、failed、stopped、archived", "200", "纠纷列表", &["401", "403"], json!({ "parameters": [{ "name": "status", "in": "query", "schema": { "type": "string" } }] })),
+            "post": op("登记矛盾纠纷：当事人申请、委员会主动调解、法院委派委托或公安移送（信访事项转入见 /api/v1/cases/{id}/mediation）；人民调解不收取任何费用", "201", "纠纷", &["401", "403", "422"], register)
+        },
+        "/api/v1/mediation/disputes/{id}": { "get": op("纠纷详情：当事人、调解员、受邀人员、调解笔录、激化风险及报告、协议、司法确认、履行情况、记录及下一步可办理的事项", "200", "dispute、history、next 等", &["401", "404"], json!({ "parameters": [path_id()] })) },
+        "/api/v1/mediation/disputes/{id}/actions": { "post": op("办理纠纷：prepare 确定当事人和调解员，invite 经当事人同意邀请参与人员，session 调解（公开或不公开）及笔录，flag_risk 激化风险及已报告处，refuse 当事人拒绝或要求终止，agree 书面或口头协议（含履行事项），fail 调解不成（告知仲裁、行政、司法途径），apply_confirmation 三十日内共同申请司法确认，confirmation_result 法院裁定，perform 登记履行，archive 归档", "200", "办理后的纠纷", &["401", "403", "404", "409", "422"], action) },
+        "/api/v1/mediation/disputes/{id}/agreement": { "get": op("人民调解协议书（书面协议）：当事人、主要事实、争议事项、各方责任、协议内容、履行方式和期限", "200", "HTML 页面或 DOCX 文件", &["401", "403", "404", "422"], json!({ "parameters": [path_id(), { "name": "format", "in": "query", "schema": { "type": "string", "enum": ["html", "docx"] } }] })) },
+        "/api/v1/mediation/stats": { "get": op("人民调解统计：按类型、来源、阶段，调解成功率，书面和口头协议，协议履行，司法确认，信访转入，并附各指标定义", "200", "stats、definitions", &["401", "403"], json!({})) },
+        "/api/v1/mediation/reminders": { "get": op("人民调解提醒：书面协议司法确认申请期限将届满、协议履行期限将到或已过", "200", "提醒列表", &["401", "403"], json!({})) },
+        "/api/v1/cases/{id}/mediation": {
+            "get": op("信访事项转入的人民调解纠纷（事项与纠纷双向关联）", "200", "纠纷列表", &["401", "404"], json!({ "parameters": [path_id()] })),
+            "post": op("转人民调解：由信访事项登记纠纷，纠纷与事项互相关联；当事人由调解员另行登记，不复制信访人个人信息", "201", "纠纷", &["401", "403", "404", "422"], refer)
+        }
     });
     if let (Some(all), Value::Object(mine)) = (doc["paths"].as_object_mut(), paths) {
         all.extend(mine);

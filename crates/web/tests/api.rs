@@ -342,6 +342,29 @@ async fn every_documented_route_answers_as_documented(b: Backend) {
     let finding = json!({ "unit": town, "status": "found", "findings": [{ "place": "东村三组", "category": "01", "description": "宅基地界址争议", "people_count": 2 }] });
     let (st, ret) = h.as_user("admin", Method::POST, &format!("/api/v1/campaigns/{campaign_id}/returns"), Some(finding)).await;
     assert_eq!(st, StatusCode::OK, "{ret}");
+    // People's mediation (issue 7): a committee, a mediator and a dispute mediated to a written agreement.
+    let (st, committee) = h.as_user("admin", Method::POST, "/api/v1/mediation/committees", Some(mediation_committee(town))).await;
+    assert_eq!(st, StatusCode::CREATED, "{committee}");
+    let committee_id = committee["id"].as_i64().unwrap();
+    let (st, mediator) = h.as_user("admin", Method::POST, "/api/v1/mediation/mediators", Some(json!({ "committee": committee_id, "name": "周调解", "gender": "female", "specialty": "邻里纠纷" }))).await;
+    assert_eq!(st, StatusCode::CREATED, "{mediator}");
+    let mediator_id = mediator["id"].as_i64().unwrap();
+    let (st, dispute) = h.as_user("admin", Method::POST, "/api/v1/mediation/disputes", Some(json!({ "committee": committee_id, "source": "application", "dispute_type": "neighbour", "summary": "相邻通行纠纷", "parties": [{ "name": "张甲", "role": "applicant" }, { "name": "王乙", "role": "respondent" }] }))).await;
+    assert_eq!(st, StatusCode::CREATED, "{dispute}");
+    let dispute_id = dispute["id"].as_i64().unwrap();
+    let today = redress_domain::local_date(h.app.now()).to_string();
+    let mut version = dispute["version"].as_i64().unwrap();
+    for step in [
+        json!({ "action": "prepare", "parties": [{ "name": "张甲", "role": "applicant" }, { "name": "王乙", "role": "respondent" }], "mediators": [mediator_id] }),
+        json!({ "action": "session", "on": today, "public": false, "record": "双方陈述" }),
+        json!({ "action": "agree", "written": true, "effective_on": today, "facts": "通道争执", "disputed": "通行权", "responsibilities": "各半", "terms": "拆除围挡", "manner": "自行履行", "perform_by": today }),
+    ] {
+        let mut step = step;
+        step["version"] = json!(version);
+        let (st, v) = h.as_user("admin", Method::POST, &format!("/api/v1/mediation/disputes/{dispute_id}/actions"), Some(step)).await;
+        assert_eq!(st, StatusCode::OK, "{v}");
+        version = v["dispute"]["version"].as_i64().unwrap();
+    }
     let (_, doc) = h.call(Method::GET, "/api/openapi.json", None, None).await;
     assert_eq!(doc["openapi"], "3.1.0");
     let paths = doc["paths"].as_object().unwrap();
@@ -351,7 +374,19 @@ async fn every_documented_route_answers_as_documented(b: Backend) {
     let mut checked = 0;
     for (path, ops) in paths {
         for (method, op) in ops.as_object().unwrap() {
-            let id = if path.starts_with("/api/v1/warnings/") { warning_id } else if path.starts_with("/api/v1/campaigns/") { campaign_id } else { id };
+            let id = if path.starts_with("/api/v1/warnings/") {
+                warning_id
+            } else if path.starts_with("/api/v1/campaigns/") {
+                campaign_id
+            } else if path.starts_with("/api/v1/mediation/committees/") {
+                committee_id
+            } else if path.starts_with("/api/v1/mediation/mediators/") {
+                mediator_id
+            } else if path.starts_with("/api/v1/mediation/disputes/") {
+                dispute_id
+            } else {
+                id
+            };
             let concrete = path
                 .replace("{unit}", &town.to_string())
                 .replace("{no}", "1")
@@ -373,6 +408,16 @@ async fn every_documented_route_answers_as_documented(b: Backend) {
                 }
                 if path == "/api/v1/assessment-projects" {
                     b[0]["towns"] = json!([town]);
+                }
+                if path.starts_with("/api/v1/mediation/committees") {
+                    b = mediation_committee(town);
+                    b["version"] = json!(1);
+                }
+                if b.get("committee").is_some() {
+                    b["committee"] = json!(committee_id);
+                }
+                if path == "/api/v1/mediation/disputes/{id}/actions" {
+                    b["version"] = json!(version);
                 }
                 b
             });
@@ -425,7 +470,21 @@ fn sample_body(path: &str, method: &str) -> Option<Value> {
         ("/api/v1/campaigns/{id}/returns", _) => json!({ "unit": 0, "status": "found", "findings": [{ "place": "西村", "category": "01", "description": "灌溉用水纠纷", "people_count": 6 }] }),
         ("/api/v1/campaigns/{id}/findings/{unit}/{no}/dispose", _) => json!({ "disposition": "mediation", "reference": "调〔2026〕1号" }),
         ("/api/v1/campaigns/{id}/status", _) => json!({ "status": "closed" }),
+        // People's mediation (issue 7); "committee" is replaced by the test's committee.
+        ("/api/v1/mediation/committees", _) | ("/api/v1/mediation/committees/{id}", _) => json!({}),
+        ("/api/v1/mediation/mediators", "post") | ("/api/v1/mediation/mediators/{id}", _) => json!({ "committee": 0, "name": "吴调解", "gender": "male", "version": 1 }),
+        ("/api/v1/mediation/disputes", "post") => json!({ "committee": 0, "source": "police", "source_note": "城关派出所移送", "dispute_type": "damages", "summary": "酒后争执致财物损坏" }),
+        ("/api/v1/mediation/disputes/{id}/actions", _) => json!({ "action": "flag_risk", "description": "一方扬言报复", "referral": "已通报城关派出所" }),
+        ("/api/v1/cases/{id}/mediation", "post") => json!({ "committee": 0, "dispute_type": "neighbour" }),
         ("/api/v1/settings/deadline-rules", "put") => serde_json::to_value(redress_domain::DeadlineRules::default()).unwrap(),
         _ => return None,
     })
+}
+
+/// A valid committee in `town` (three members, one chair, a woman; a three-year term from now).
+fn mediation_committee(town: i64) -> Value {
+    json!({ "org": town, "name": "城关镇人民调解委员会", "term_from": "2026-01-01", "term_to": "2028-12-31", "members": [
+        { "name": "赵主任", "role": "chair", "gender": "male" },
+        { "name": "钱委员", "role": "member", "gender": "female" },
+        { "name": "孙委员", "role": "member", "gender": "male" }] })
 }

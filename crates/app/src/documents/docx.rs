@@ -66,7 +66,9 @@ pub fn document_xml(d: &Document) -> String {
     let mut charts = 0;
     body.push_str(&para(r#"<w:jc w:val="right"/>"#, &runs(&d.number, false)));
     body.push_str(&para(r#"<w:pStyle w:val="Title"/>"#, &runs(&d.title, false)));
-    body.push_str(&para("", &runs(&format!("{}：", d.addressee), false)));
+    if !d.addressee.is_empty() {
+        body.push_str(&para("", &runs(&format!("{}：", d.addressee), false)));
+    }
     for b in &d.blocks {
         body.push_str(&match b {
             Block::Heading { text } => para(r#"<w:pStyle w:val="DocHeading"/>"#, &runs(text, false)),

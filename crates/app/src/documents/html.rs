@@ -58,7 +58,9 @@ pub fn to_html(d: &Document) -> String {
     let mut charts = vec![];
     body.push_str(&format!("<p class=\"number\">{}</p>\n", escape(&d.number)));
     body.push_str(&format!("<h1>{}</h1>\n", escape(&d.title)));
-    body.push_str(&format!("<p class=\"addressee\">{}：</p>\n", escape(&d.addressee)));
+    if !d.addressee.is_empty() {
+        body.push_str(&format!("<p class=\"addressee\">{}：</p>\n", escape(&d.addressee)));
+    }
     for b in &d.blocks {
         body.push_str(&match b {
             Block::Heading { text } => format!("<h2>{}</h2>\n", escape(text)),

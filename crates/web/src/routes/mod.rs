@@ -10,6 +10,8 @@ mod text;
 mod routing;
 // Routine duties of issue 6 (零报告, 矛盾纠纷排查, annual report).
 mod duties;
+// People's mediation (issue 7).
+mod mediation;
 // The register of projects under social stability risk assessment (issue 6's warning, issue 7).
 mod assessment;
 
@@ -75,4 +77,5 @@ pub fn routes() -> Router<AppState> {
         .merge(crate::open311::routes())
         // Routine duties of issue 6 (零报告, 矛盾纠纷排查, annual report).
         .merge(duties::routes())
+        .merge(mediation::routes())
 }
