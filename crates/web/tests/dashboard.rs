@@ -55,7 +55,7 @@ async fn dashboard_counts_rates_scopes_and_drills_down(b: Backend) {
     assert_eq!(figure(&d, "satisfied_rate"), json!(100.0));
     assert_eq!(figure(&d, "avg_days"), json!(3.0));
     assert_eq!(figure(&d, "overdue"), json!(1.0));
-    assert_eq!(figure(&d, "mediation_rate"), Value::Null, "no mediation module yet: no figure rather than 0");
+    assert_eq!(figure(&d, "mediation_rate"), Value::Null, "no dispute has ended: no figure rather than 0");
     let defs: Vec<&str> = d["figures"].as_array().unwrap().iter().map(|f| f["definition"].as_str().unwrap()).collect();
     assert!(defs.contains(&redress_app::figures::ON_TIME_RATE.definition));
     assert_eq!(redress_app::portal::CLOSED_RATE_DEFINITION, redress_app::figures::CLOSED_RATE.definition, "the portal shares the definition");

@@ -65,7 +65,7 @@ async fn jobs_view_is_for_administrators(b: Backend) {
     let (st, body) = h.as_user("admin", Method::GET, "/api/v1/admin/jobs", None).await;
     assert_eq!(st, StatusCode::OK, "{body}");
     let names: Vec<&str> = body["jobs"].as_array().unwrap().iter().map(|j| j["name"].as_str().unwrap()).collect();
-    assert_eq!(names, ["deadline_scan", "supervision_escalation", "routing_retrain", "housekeeping", "warning_scan", "nil_report_check"]);
+    assert_eq!(names, ["deadline_scan", "supervision_escalation", "routing_retrain", "housekeeping", "warning_scan", "nil_report_check", "mediation_reminders"]);
     let (st, _) = h.as_user("clerk", Method::GET, "/api/v1/admin/jobs", None).await;
     assert_eq!(st, StatusCode::FORBIDDEN);
 }
