@@ -70,6 +70,7 @@ impl App {
         self.seed_cases(&orgs, cases).await?;
         self.seed_receptions().await?;
         self.seed_duties_demo(cases).await?; // routine duties of issue 6
+        self.seed_mediation_demo(cases).await?; // people's mediation of issue 7
         self.seed_assessment_projects(&orgs).await?;
         Ok(Some(logins))
     }

@@ -34,6 +34,7 @@ pub mod annual;
 pub mod assessment;
 pub mod campaigns;
 pub mod mediation;
+pub mod mediation_demo;
 pub mod duties_demo;
 pub mod nil_reports;
 

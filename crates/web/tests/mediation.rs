@@ -16,7 +16,9 @@ use serde_json::{json, Value};
 on_both_backends!(
     the_registry_follows_the_mediation_law,
     a_case_goes_to_mediation_and_ends_in_a_confirmed_performed_agreement,
-    refusal_failure_visibility_and_statistics
+    refusal_failure_visibility_and_statistics,
+    console_pages_register_mediate_and_refer_a_case,
+    demo_has_committees_and_disputes_at_every_stage
 );
 
 fn committee(town: i64, members: Value) -> Value {
@@ -246,4 +248,119 @@ async fn refusal_failure_visibility_and_statistics(b: Backend) {
     assert_eq!((st, e["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("dispute_type")));
     let (_, after) = h.as_user("clerk", Method::GET, "/api/v1/mediation/stats", None).await;
     assert_eq!(after["stats"]["total"], s["stats"]["total"]);
+}
+
+async fn session(h: &H, user: &str) -> String {
+    let (st, login) = h.call(Method::POST, "/api/v1/auth/login", None, Some(json!({ "username": user, "password": redress_app::demo::DEMO_PASSWORD }))).await;
+    assert_eq!(st, StatusCode::OK, "{login}");
+    login["token"].as_str().unwrap().to_string()
+}
+
+async fn page(h: &H, session: &str, path: &str) -> (StatusCode, String) {
+    let req = Request::get(path).header(header::COOKIE, format!("redress_session={session}")).body(Body::empty()).unwrap();
+    let (st, _, body) = h.raw(req).await;
+    (st, String::from_utf8(body).unwrap())
+}
+
+async fn post_form(h: &H, session: &str, path: &str, form: &[(&str, &str)]) -> (StatusCode, String) {
+    let req = Request::post(path)
+        .header(header::COOKIE, format!("redress_session={session}"))
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(Body::from(serde_urlencoded::to_string(form).unwrap()))
+        .unwrap();
+    let (st, headers, body) = h.raw(req).await;
+    let loc = headers.get(header::LOCATION).map(|v| v.to_str().unwrap().to_string()).unwrap_or_default();
+    (st, if st == StatusCode::SEE_OTHER { loc } else { String::from_utf8(body).unwrap() })
+}
+
+fn csrf(html: &str) -> String {
+    let start = html.find("name=\"csrf\" value=\"").expect("csrf field") + "name=\"csrf\" value=\"".len();
+    html[start..start + html[start..].find('"').unwrap()].to_string()
+}
+
+fn version(html: &str) -> String {
+    let start = html.find("name=\"version\" value=\"").expect("version field") + "name=\"version\" value=\"".len();
+    html[start..start + html[start..].find('"').unwrap()].to_string()
+}
+
+async fn console_pages_register_mediate_and_refer_a_case(b: Backend) {
+    let h = harness_with(b, false).await;
+    let clerk = session(&h, "clerk").await;
+    let town = h.org_id("河口镇").await.to_string();
+    // The registry: a committee without a woman member is refused and the form keeps the input.
+    let (st, html) = page(&h, &clerk, "/console/mediation/registry").await;
+    assert_eq!(st, StatusCode::OK);
+    let token = csrf(&html);
+    let bad = [("csrf", token.as_str()), ("op", "committee"), ("name", "河口镇人民调解委员会"), ("org", &town), ("members", "赵一 主任 男\n钱二 委员 男\n孙三 委员 男"), ("term_from", "2026-01-01"), ("term_to", "2028-12-31")];
+    let (st, html) = post_form(&h, &clerk, "/console/mediation/registry", &bad).await;
+    assert_eq!(st, StatusCode::OK);
+    assert!(html.contains("妇女成员") && html.contains("孙三 委员 男"), "error shown, input kept");
+    let good = [("csrf", token.as_str()), ("op", "committee"), ("name", "河口镇人民调解委员会"), ("org", &town), ("members", "赵一 主任 男\n钱二 委员 女\n孙三 委员 男"), ("term_from", "2026-01-01"), ("term_to", "2028-12-31")];
+    let (_, html) = post_form(&h, &clerk, "/console/mediation/registry", &good).await;
+    assert!(html.contains("已登记调解委员会") && html.contains("钱二（委员，女）"), "{html}");
+    let (_, committees) = h.as_user("clerk", Method::GET, "/api/v1/mediation/committees", None).await;
+    let cid = committees[0]["id"].as_i64().unwrap().to_string();
+    let (_, html) = post_form(&h, &clerk, "/console/mediation/registry", &[("csrf", &token), ("op", "mediator"), ("committee", &cid), ("name", "周调解"), ("gender", "female"), ("specialty", "邻里纠纷"), ("full_time", "1")]).await;
+    assert!(html.contains("已登记调解员：周调解"), "{html}");
+    let (_, mediators) = h.as_user("clerk", Method::GET, "/api/v1/mediation/mediators", None).await;
+    let mid = mediators[0]["id"].as_i64().unwrap().to_string();
+
+    // Registration: a missing type keeps what was typed.
+    let (_, html) = page(&h, &clerk, "/console/mediation").await;
+    assert!(html.contains("登记纠纷") && html.contains("调解成功率"));
+    let form = [("csrf", token.as_str()), ("committee", &cid), ("source", "application"), ("dispute_type", ""), ("summary", "排水沟堵塞引发邻里争执"), ("parties", "申请人：张甲\n被申请人：王乙")];
+    let (st, html) = post_form(&h, &clerk, "/console/mediation", &form).await;
+    assert_eq!(st, StatusCode::OK);
+    assert!(html.contains("请选择纠纷类型") && html.contains("排水沟堵塞引发邻里争执") && html.contains("被申请人：王乙"), "input kept");
+    let mut form = form.to_vec();
+    form[3] = ("dispute_type", "neighbour");
+    let (st, to) = post_form(&h, &clerk, "/console/mediation", &form).await;
+    assert_eq!(st, StatusCode::SEE_OTHER);
+    let (_, html) = page(&h, &clerk, &to).await;
+    assert!(html.contains("已受理") && html.contains("申请人：张甲"), "{html}");
+    // Mediator and a session through the forms.
+    let (_, html) = post_form(&h, &clerk, &to, &[("csrf", &token), ("version", &version(&html)), ("op", "prepare"), ("parties", "申请人：张甲\n被申请人：王乙"), ("mediators", &mid), ("chosen", "parties")]).await;
+    assert!(html.contains("周调解（当事人选择）") || html.contains("当事人选择"), "{html}");
+    let (_, html) = post_form(&h, &clerk, &to, &[("csrf", &token), ("version", &version(&html)), ("op", "session"), ("on", "2026-03-02"), ("public", "0"), ("record", "")]).await;
+    assert!(html.contains("请填写调解笔录"), "an empty record is refused");
+    let (_, html) = post_form(&h, &clerk, &to, &[("csrf", &token), ("version", &version(&html)), ("op", "session"), ("on", "2026-03-02"), ("public", "1"), ("record", "双方陈述 <script>x</script>")]).await;
+    assert!(html.contains("第1次调解") && html.contains("调解中") && !html.contains("<script>x"), "{html}");
+    // A stale version is refused with a message, not lost silently.
+    let (_, html) = post_form(&h, &clerk, &to, &[("csrf", &token), ("version", "1"), ("op", "fail"), ("reason", "分歧大")]).await;
+    assert!(html.contains("已被他人更新"), "{html}");
+
+    // The case page: 转人民调解 and the link back.
+    let case = h.register().await;
+    let case_id = case["id"].as_i64().unwrap();
+    let (_, html) = page(&h, &clerk, &format!("/console/cases/{case_id}")).await;
+    assert!(html.contains("转人民调解") && html.contains("河口镇人民调解委员会"), "the refer form");
+    let (st, to) = post_form(&h, &clerk, &format!("/console/cases/{case_id}/mediation"), &[("csrf", &token), ("committee", &cid), ("dispute_type", "neighbour")]).await;
+    assert_eq!(st, StatusCode::SEE_OTHER, "{to}");
+    let (_, html) = page(&h, &clerk, &to).await;
+    assert!(html.contains("信访事项转入") && html.contains(&format!("/console/cases/{case_id}")), "linked back to the case");
+    let (_, html) = page(&h, &clerk, &format!("/console/cases/{case_id}")).await;
+    assert!(html.contains("已转人民调解") && html.contains(&to), "linked from the case");
+    // A department's handler cannot open the dispute.
+    let handler = session(&h, "handler").await;
+    let (st, _) = page(&h, &handler, &to).await;
+    assert_eq!(st, StatusCode::NOT_FOUND);
+}
+
+async fn demo_has_committees_and_disputes_at_every_stage(b: Backend) {
+    let h = harness_with(b, false).await;
+    h.app.seed_mediation_demo(1).await.unwrap();
+    let (_, s) = h.as_user("leader", Method::GET, "/api/v1/mediation/stats", None).await;
+    let stages: Vec<&str> = s["stats"]["by_stage"].as_array().unwrap().iter().map(|r| r[0].as_str().unwrap()).collect();
+    for want in ["已归档", "达成书面协议", "调解中", "达成口头协议", "调解不成", "终止调解"] {
+        assert!(stages.contains(&want), "{want} in {stages:?}");
+    }
+    assert_eq!(s["stats"]["confirmed"], 1);
+    assert_eq!(s["stats"]["success_rate"], 60.0, "3 agreements of 5 ended: {s}");
+    let clerk = session(&h, "clerk").await;
+    let (st, html) = page(&h, &clerk, "/console/mediation").await;
+    assert_eq!(st, StatusCode::OK);
+    assert!(html.contains("县医疗纠纷人民调解委员会") && html.contains("60%"), "{html}");
+    let (st, html) = page(&h, &clerk, "/console/mediation/registry").await;
+    assert_eq!(st, StatusCode::OK);
+    assert!(html.contains("林晓燕") && html.contains("医疗纠纷（医学背景）"));
 }

@@ -783,6 +783,11 @@ struct CaseUi {
     attachments: Vec<(String, String, String)>,
     may_attach: bool,
     timeline: Vec<TimelineUi>,
+    /// Disputes referred from this case (人民调解, issue 7): id, number, stage.
+    disputes: Vec<(i64, String, &'static str)>,
+    /// Committees to refer the case to, when the person may and no mediation is open.
+    refer_committees: Options,
+    dispute_types: Options,
 }
 
 #[derive(Template)]
@@ -986,7 +991,17 @@ async fn case_page_response(
         .filter(|d| d.available)
         .map(|d| (d.kind.key().to_string(), d.title.to_string()))
         .collect();
+    let linked = s.app.disputes_of_case(p, CaseId(id)).await.unwrap_or_default();
+    let may_refer = p.has_any(redress_app::mediation::MEDIATION_ROLES) && !linked.iter().any(|d| !d.stage.is_concluded());
+    let refer_committees: Options = if may_refer {
+        s.app.committees(p).await.unwrap_or_default().into_iter().filter(|c| c.active).map(|c| (c.id.to_string(), c.committee.name)).collect()
+    } else {
+        vec![]
+    };
     let ui = CaseUi {
+        disputes: linked.iter().map(|d| (d.id, d.number.clone(), d.stage_label())).collect(),
+        refer_committees,
+        dispute_types: redress_app::mediation::DISPUTE_TYPES.iter().map(|(k, l)| (k.to_string(), l.to_string())).collect(),
         id,
         version: c.version,
         number: v.number.clone(),

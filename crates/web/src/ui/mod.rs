@@ -24,6 +24,8 @@ mod portal;
 pub mod text;
 // Routine duties of issue 6 (零报告, 矛盾纠纷排查, 考核).
 mod duties;
+// People's mediation (issue 7).
+mod mediation;
 
 use askama::Template;
 use axum::extract::Request;
@@ -68,6 +70,7 @@ pub fn routes() -> Router<AppState> {
         .route("/console/warning-rules", get(warnings::rules).post(warnings::save_rules))
         // Routine duties of issue 6 (零报告, 矛盾纠纷排查, 考核).
         .merge(duties::routes())
+        .merge(mediation::routes())
         .layer(middleware::from_fn(security_headers));
     pages
         .route("/assets/app.css", get(|| async { asset("text/css; charset=utf-8", include_bytes!("../../assets/app.css")) }))

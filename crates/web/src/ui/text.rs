@@ -129,3 +129,10 @@ pub const FINDING_TO_MEDIATION: &str = "已转人民调解。";
 pub const CAMPAIGN_CLOSED: &str = "排查活动已结束。";
 pub const UNKNOWN_OP: &str = "未知操作";
 pub const WEIGHT_NOT_A_NUMBER: &str = "权重应为数字";
+
+// ----- people's mediation (issue 7) -----
+pub const MEDIATION_REFUSAL_REASON: &str = "勾选了“当事人明确拒绝调解”，请写明拒绝的情况";
+pub const MEDIATION_UNKNOWN_STEP: &str = "未知的办理事项";
+pub const MEDIATION_SAVED: &str = "已保存。";
+pub const MEDIATION_COMMITTEE_SAVED: &str = "已登记调解委员会：";
+pub const MEDIATION_MEDIATOR_SAVED: &str = "已登记调解员：";
