@@ -397,3 +397,97 @@ test('4. login and the portal form work by keyboard alone; errors are announced 
   assert.ok((await text(page.locator('#receipt'))).includes(subject));
   await ctx.close();
 });
+
+test('5. a clerk refers a case to people\'s mediation; the mediator records a session and a written agreement, which the court confirms', async () => {
+  const s = story('5-mediation');
+  const clerk = await staff(b, 'clerk');
+
+  // The mediation page from the menu: the demo's figures, disputes and the registry.
+  await clickAndLoad(clerk, clerk.getByRole('navigation').getByRole('link', { name: '人民调解', exact: true }));
+  await s.shot(clerk, 'mediation-list');
+  assert.equal(await text(clerk.locator('h1')), '人民调解');
+  assert.match(await text(clerk.locator('#mediation-stats')), /调解成功率/);
+  assert.ok((await clerk.locator('#disputes tbody tr').count()) >= 5, 'the demo disputes are listed');
+  await clickAndLoad(clerk, clerk.getByRole('link', { name: '调解委员会和调解员名册' }));
+  await s.shot(clerk, 'mediation-registry');
+  assert.ok((await text(clerk.locator('#committees'))).includes('县医疗纠纷人民调解委员会'));
+  const committee = (await clerk.locator('#committees tbody tr td:first-child').allTextContents()).map((t) => t.trim()).find((t) => !t.includes('医疗'));
+  assert.ok(committee, 'a town committee');
+
+  // A case from the list, referred to mediation from its page.
+  await clerk.goto(`${BASE}/console/cases`);
+  await clickAndLoad(clerk, clerk.locator('main table tbody tr a').first());
+  const caseUrl = clerk.url();
+  const caseNumber = await text(clerk.locator('h1'));
+  const refer = clerk.locator('#refer-mediation');
+  assert.equal(await refer.count(), 1, 'the case page offers 转人民调解');
+  await refer.getByLabel('调解委员会').selectOption({ label: committee });
+  await refer.getByLabel('纠纷类型').selectOption({ label: '邻里纠纷' });
+  await s.shot(clerk, 'case-refer');
+  await clickAndLoad(clerk, refer.getByRole('button', { name: '转人民调解' }));
+  await s.shot(clerk, 'dispute-registered');
+  assert.match(new URL(clerk.url()).pathname, /^\/console\/mediation\/\d+$/);
+  assert.equal(await text(clerk.locator('#dispute-stage')), '已受理');
+  assert.ok((await text(clerk.locator('#dispute-facts'))).includes('信访事项转入'), 'the source is the case');
+
+  // Parties and a mediator, then a session with its record.
+  const actions = clerk.locator('#dispute-actions');
+  await actions.getByLabel(/^当事人/).fill('申请人：张德顺\n被申请人：李建华');
+  const mediator = actions.getByRole('checkbox').first();
+  const mediatorName = (await mediator.evaluate((el) => el.closest('label').textContent)).trim().split('（')[0];
+  await mediator.check();
+  await clickAndLoad(clerk, actions.getByRole('button', { name: '保存', exact: true }));
+  assert.deepEqual(await clerk.locator('[role=alert]').allTextContents(), []);
+  assert.ok((await text(clerk.locator('#dispute-facts'))).includes(mediatorName), 'the mediator is recorded');
+  const session = clerk.locator('#session-form');
+  if (!(await session.evaluate((f) => f.closest('details').open))) await clerk.getByText('调解并记录笔录').click();
+  await session.getByLabel('地点').fill('村委会调解室');
+  await session.getByLabel('调解笔录（必填）').fill(`双方陈述排水沟争议经过，调解员释明相邻关系规定 ${RUN}`);
+  await clickAndLoad(clerk, session.getByRole('button', { name: '保存笔录' }));
+  await s.shot(clerk, 'dispute-session');
+  assert.equal(await text(clerk.locator('#dispute-stage')), '调解中');
+  assert.ok((await text(clerk.locator('#dispute-sessions'))).includes(RUN));
+
+  // A written agreement with a performance item.
+  await clerk.getByText('达成协议', { exact: true }).click();
+  const agree = clerk.locator('#agree-form');
+  await agree.getByLabel(/^纠纷的主要事实/).fill('两户相邻，排水沟堵塞致雨水漫入院内。');
+  await agree.getByLabel(/^争议事项/).fill('排水沟疏通责任。');
+  await agree.getByLabel(/^各方当事人的责任/).fill('双方均有责任。');
+  await agree.getByLabel(/^协议内容/).fill('双方共同出资疏通排水沟，费用各半。');
+  await agree.getByLabel(/^履行方式/).fill('自行履行，村调委会监督');
+  await agree.getByLabel(/^履行事项/).fill(`${beijingDate(10)} 共同出资疏通排水沟`);
+  await s.shot(clerk, 'dispute-agreement-form');
+  await clickAndLoad(clerk, agree.getByRole('button', { name: '保存协议' }));
+  await s.shot(clerk, 'dispute-agreed');
+  assert.deepEqual(await clerk.locator('[role=alert]').allTextContents(), []);
+  assert.equal(await text(clerk.locator('#dispute-stage')), '达成书面协议');
+  assert.match(await text(clerk.locator('#confirmation')), /尚未申请/);
+
+  // The 协议书 prints with the parties and the 30 days; the Word file downloads.
+  const docLink = clerk.getByRole('link', { name: '人民调解协议书（网页打印）' });
+  const doc = await clerk.context().newPage();
+  await doc.goto(new URL(await docLink.getAttribute('href'), BASE).href);
+  await s.shot(doc, 'agreement-print');
+  const docText = await text(doc.locator('body'));
+  for (const part of ['人民调解协议书', '张德顺', '李建华', '三十日内', mediatorName]) assert.ok(docText.includes(part), `the agreement shows ${part}`);
+  await doc.close();
+  const [download] = await Promise.all([clerk.waitForEvent('download'), clerk.getByRole('link', { name: '下载 Word' }).click()]);
+  assert.match(download.suggestedFilename(), /\.docx$/);
+
+  // Judicial confirmation: applied within 30 days, confirmed by the court.
+  const confirm = clerk.locator('#confirm-form');
+  await confirm.getByLabel('人民法院').fill('县人民法院');
+  await clickAndLoad(clerk, confirm.getByRole('button', { name: '登记申请' }));
+  await clickAndLoad(clerk, clerk.getByRole('button', { name: '登记裁定' }));
+  await s.shot(clerk, 'dispute-confirmed');
+  assert.match(await text(clerk.locator('#confirmation')), /已裁定确认有效/);
+  const history = await text(clerk.locator('#dispute-history'));
+  for (const part of ['信访事项转入', '第1次调解', '达成书面调解协议', '申请司法确认', '裁定确认调解协议有效']) assert.ok(history.includes(part), `history: ${part}`);
+
+  // The case page links to the dispute.
+  await clerk.goto(caseUrl);
+  await s.shot(clerk, 'case-linked');
+  assert.match(await text(clerk.locator('main')), /已转人民调解/);
+  assert.ok(caseNumber.length > 0);
+});

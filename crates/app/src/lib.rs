@@ -32,6 +32,7 @@ pub mod workbench;
 // Routine duties and reports of issue 6 (零报告, 矛盾纠纷排查, annual report).
 pub mod annual;
 pub mod assessment;
+pub mod assessment_flow;
 pub mod campaigns;
 pub mod mediation;
 pub mod mediation_demo;
