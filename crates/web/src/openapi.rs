@@ -273,6 +273,7 @@ pub fn document() -> Value {
     // Routine duties of issue 6 (零报告, 矛盾纠纷排查).
     duty_paths(&mut doc);
     mediation_paths(&mut doc);
+    assessment_paths(&mut doc);
     doc
 }
 
@@ -370,6 +371,43 @@ fn mediation_paths(doc: &mut Value) {
             "get": op("信访事项转入的人民调解纠纷（事项与纠纷双向关联）", "200", "纠纷列表", &["401", "404"], json!({ "parameters": [path_id()] })),
             "post": op("转人民调解：由信访事项登记纠纷，纠纷与事项互相关联；当事人由调解员另行登记，不复制信访人个人信息", "201", "纠纷", &["401", "403", "404", "422"], refer)
         }
+    });
+    if let (Some(all), Value::Object(mine)) = (doc["paths"].as_object_mut(), paths) {
+        all.extend(mine);
+    }
+}
+
+/// Social stability risk assessment (issue 7).
+fn assessment_paths(doc: &mut Value) {
+    let body = |required: &[&str], props: Value| json!({ "requestBody": { "required": true, "content": { "application/json": { "schema": { "type": "object", "required": required, "properties": props } } } } });
+    let mut action = body(&["version", "action"], json!({
+        "version": { "type": "integer" },
+        "action": { "type": "string", "enum": ["plan", "check", "notice", "questionnaire", "meeting", "risk", "remove_risk", "conclude", "measure", "measure_done", "file", "review", "follow_up"] },
+        "scope": { "type": "string" }, "methods": { "type": "string" }, "schedule": { "type": "string" }, "team": { "type": "string" },
+        "step": { "type": "integer", "minimum": 1, "maximum": 6 }, "item": { "type": "integer", "minimum": 1 }, "done": { "type": "boolean" },
+        "text": { "type": "string" }, "from": { "type": "string", "format": "date" }, "until": { "type": "string", "format": "date" },
+        "questions": { "type": "array", "items": { "type": "string" } }, "groups": { "type": "array", "items": { "type": "string" } }, "open": { "type": "boolean" },
+        "kind": { "type": "string", "enum": ["hearing", "forum", "visit"] }, "on": { "type": "string", "format": "date" }, "place": { "type": "string" }, "attendance": { "type": "integer" }, "group": { "type": "string" }, "town": { "type": "integer" },
+        "support": { "type": "integer" }, "oppose": { "type": "integer" }, "neutral": { "type": "integer" }, "summary": { "type": "string" },
+        "dimension": { "type": "string", "enum": ["legality", "reasonableness", "feasibility", "controllability"] }, "description": { "type": "string" },
+        "likelihood": { "type": "integer", "minimum": 1, "maximum": 5 }, "impact": { "type": "integer", "minimum": 1, "maximum": 5 }, "evidence": { "type": "string" }, "no": { "type": "integer" },
+        "level": { "type": "string", "enum": ["low", "medium", "high"] }, "override_reason": { "type": "string" },
+        "owner": { "type": "string" }, "deadline": { "type": "string", "format": "date" }, "done_on": { "type": "string", "format": "date" },
+        "to": { "type": "string" }, "result": { "type": "string", "enum": ["accepted", "returned"] }, "note": { "type": "string" } }));
+    action["parameters"] = json!([path_id()]);
+    let mut respond = body(&["group", "position"], json!({ "group": { "type": "string" }, "town": { "type": "integer" }, "position": { "type": "string", "enum": ["support", "oppose", "neutral"] }, "answers": { "type": "array", "items": { "type": "string" } }, "comment": { "type": "string" } }));
+    respond["parameters"] = json!([path_id()]);
+    let paths = json!({
+        "/api/v1/assessments": {
+            "get": op("社会稳定风险评估（本人范围内）", "200", "评估列表", &["401"], json!({})),
+            "post": op("启动稳评事项登记中某一事项的社会稳定风险评估（每个事项一次）", "201", "评估", &["401", "403", "422"], body(&["project"], json!({ "project": { "type": "string", "description": "稳评事项登记中的编号" } })))
+        },
+        "/api/v1/assessments/stats": { "get": op("稳评统计：登记事项、应评事项、已评估、各风险等级、报备、措施按期完成率、决策后群众诉求", "200", "统计", &["401"], json!({})) },
+        "/api/v1/assessments/{id}": { "get": op("评估详情：当前步骤及缺项、检查清单、意见汇总（按群体、地区）、风险矩阵、测算等级、措施、报备、跟踪、关联诉求、记录", "200", "assessment、step、missing、tallies、matrix 等", &["401", "404"], json!({ "parameters": [path_id()] })) },
+        "/api/v1/assessments/{id}/actions": { "post": op("办理评估：plan 评估方案，check 检查清单，notice 公告，questionnaire 问卷（群众在门户填写），meeting 听证会、座谈会、走访及表态，risk / remove_risk 风险登记（可能性×影响程度及依据），conclude 评估结论（可调整等级并说明理由），measure / measure_done 维稳措施，file 报备，review 上级审核（通过或退回），follow_up 跟踪督查", "200", "办理后的评估", &["401", "403", "404", "409", "422"], action) },
+        "/api/v1/assessments/{id}/report": { "get": op("社会稳定风险评估报告（评估事项、评估工作、各方意见、风险识别和分析、风险等级和结论、防范化解措施、报备和跟踪）", "200", "HTML 页面或 DOCX 文件", &["401", "403", "404", "422"], json!({ "parameters": [path_id(), { "name": "format", "in": "query", "schema": { "type": "string", "enum": ["html", "docx"] } }] })) },
+        "/api/v1/public/consultations": { "get": op("门户：正在公示或征求意见的稳评事项（公告、问卷问题、群体、涉及乡镇），无需登录", "200", "列表", &[], json!({ "security": [] })) },
+        "/api/v1/public/consultations/{id}/responses": { "post": op("门户：群众填写稳评问卷（匿名：所属群体、乡镇、态度、回答），无需登录，按来源限流", "201", "感谢语", &["404", "422", "429"], { let mut r = respond; r["security"] = json!([]); r }) }
     });
     if let (Some(all), Value::Object(mine)) = (doc["paths"].as_object_mut(), paths) {
         all.extend(mine);

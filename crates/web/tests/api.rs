@@ -365,6 +365,29 @@ async fn every_documented_route_answers_as_documented(b: Backend) {
         assert_eq!(st, StatusCode::OK, "{v}");
         version = v["dispute"]["version"].as_i64().unwrap();
     }
+    // Risk assessment (issue 7): a register of two projects; the first assessed up to its
+    // conclusion with an open questionnaire (the second is started by the documented POST).
+    let (st, body) = h.as_user("admin", Method::PUT, "/api/v1/assessment-projects", Some(assessment_register(town))).await;
+    assert_eq!(st, StatusCode::OK, "{body}");
+    let (st, started) = h.as_user("admin", Method::POST, "/api/v1/assessments", Some(json!({ "project": "2026-001" }))).await;
+    assert_eq!(st, StatusCode::CREATED, "{started}");
+    let assessment_id = started["assessment"]["id"].as_i64().unwrap();
+    let mut assessment_version = started["assessment"]["version"].as_i64().unwrap();
+    let mut steps = vec![
+        json!({ "action": "plan", "scope": "征收范围内住户", "methods": "问卷、座谈", "schedule": "三月" }),
+        json!({ "action": "notice", "text": "现就旧城改造征求意见", "from": "2026-03-01", "until": "2026-03-31" }),
+        json!({ "action": "questionnaire", "questions": ["您对补偿方案有何意见？"], "groups": ["周边居民"], "open": true }),
+    ];
+    for d in ["legality", "reasonableness", "feasibility", "controllability"] {
+        steps.push(json!({ "action": "risk", "dimension": d, "description": "无明显风险", "likelihood": 1, "impact": 1, "evidence": "文件审查" }));
+    }
+    steps.push(json!({ "action": "conclude" }));
+    for mut step in steps {
+        step["version"] = json!(assessment_version);
+        let (st, v) = h.as_user("admin", Method::POST, &format!("/api/v1/assessments/{assessment_id}/actions"), Some(step)).await;
+        assert_eq!(st, StatusCode::OK, "{v}");
+        assessment_version = v["assessment"]["version"].as_i64().unwrap();
+    }
     let (_, doc) = h.call(Method::GET, "/api/openapi.json", None, None).await;
     assert_eq!(doc["openapi"], "3.1.0");
     let paths = doc["paths"].as_object().unwrap();
@@ -384,6 +407,8 @@ async fn every_documented_route_answers_as_documented(b: Backend) {
                 mediator_id
             } else if path.starts_with("/api/v1/mediation/disputes/") {
                 dispute_id
+            } else if path.starts_with("/api/v1/assessments/") || path.starts_with("/api/v1/public/consultations/") {
+                assessment_id
             } else {
                 id
             };
@@ -407,7 +432,10 @@ async fn every_documented_route_answers_as_documented(b: Backend) {
                     b["unit"] = json!(town);
                 }
                 if path == "/api/v1/assessment-projects" {
-                    b[0]["towns"] = json!([town]);
+                    b = assessment_register(town);
+                }
+                if path == "/api/v1/assessments/{id}/actions" {
+                    b["version"] = json!(assessment_version);
                 }
                 if path.starts_with("/api/v1/mediation/committees") {
                     b = mediation_committee(town);
@@ -470,6 +498,9 @@ fn sample_body(path: &str, method: &str) -> Option<Value> {
         ("/api/v1/campaigns/{id}/returns", _) => json!({ "unit": 0, "status": "found", "findings": [{ "place": "西村", "category": "01", "description": "灌溉用水纠纷", "people_count": 6 }] }),
         ("/api/v1/campaigns/{id}/findings/{unit}/{no}/dispose", _) => json!({ "disposition": "mediation", "reference": "调〔2026〕1号" }),
         ("/api/v1/campaigns/{id}/status", _) => json!({ "status": "closed" }),
+        ("/api/v1/assessments", "post") => json!({ "project": "2026-002" }),
+        ("/api/v1/assessments/{id}/actions", _) => json!({ "action": "follow_up", "note": "措施落实情况良好" }),
+        ("/api/v1/public/consultations/{id}/responses", _) => json!({ "group": "周边居民", "position": "support", "answers": ["同意"] }),
         // People's mediation (issue 7); "committee" is replaced by the test's committee.
         ("/api/v1/mediation/committees", _) | ("/api/v1/mediation/committees/{id}", _) => json!({}),
         ("/api/v1/mediation/mediators", "post") | ("/api/v1/mediation/mediators/{id}", _) => json!({ "committee": 0, "name": "吴调解", "gender": "male", "version": 1 }),
@@ -487,4 +518,10 @@ fn mediation_committee(town: i64) -> Value {
         { "name": "赵主任", "role": "chair", "gender": "male" },
         { "name": "钱委员", "role": "member", "gender": "female" },
         { "name": "孙委员", "role": "member", "gender": "male" }] })
+}
+
+/// Two projects under assessment in `town`.
+fn assessment_register(town: i64) -> Value {
+    let one = |id: &str, name: &str| json!({ "id": id, "name": name, "kind": "project", "deciding_body": "县人民政府", "responsible_unit": 1, "assessing_body": "县住房和城乡建设局", "assessment_required": true, "towns": [town], "categories": ["01"], "assessment_from": "2026-01-01", "stage": "assessing" });
+    json!([one("2026-001", "城南片区旧城改造"), one("2026-002", "垃圾中转站选址")])
 }
