@@ -24,6 +24,8 @@ mod portal;
 pub mod text;
 // Routine duties of issue 6 (零报告, 矛盾纠纷排查, 考核).
 mod duties;
+// Social stability risk assessment (issue 7).
+mod assessment;
 // People's mediation (issue 7).
 mod mediation;
 
@@ -71,6 +73,7 @@ pub fn routes() -> Router<AppState> {
         // Routine duties of issue 6 (零报告, 矛盾纠纷排查, 考核).
         .merge(duties::routes())
         .merge(mediation::routes())
+        .merge(assessment::routes())
         .layer(middleware::from_fn(security_headers));
     pages
         .route("/assets/app.css", get(|| async { asset("text/css; charset=utf-8", include_bytes!("../../assets/app.css")) }))

@@ -136,3 +136,7 @@ pub const MEDIATION_UNKNOWN_STEP: &str = "未知的办理事项";
 pub const MEDIATION_SAVED: &str = "已保存。";
 pub const MEDIATION_COMMITTEE_SAVED: &str = "已登记调解委员会：";
 pub const MEDIATION_MEDIATOR_SAVED: &str = "已登记调解员：";
+
+// ----- social stability risk assessment (issue 7) -----
+pub const ASSESSMENT_NUMBER: &str = "请填写数字";
+pub const CONSULTATION_THANKS: &str = "感谢您参与意见征集，您的意见已收到。";
