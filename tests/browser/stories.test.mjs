@@ -491,3 +491,72 @@ test('5. a clerk refers a case to people\'s mediation; the mediator records a se
   assert.match(await text(clerk.locator('main')), /已转人民调解/);
   assert.ok(caseNumber.length > 0);
 });
+
+test('6. a resident answers a risk-assessment questionnaire; the unit concludes and files the assessment, the leader accepts it', async () => {
+  const s = story('6-assessment');
+  // The resident, on the portal: 意见征集.
+  const ctx = await b.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
+  const r = await ctx.newPage();
+  await r.goto(`${BASE}/`);
+  await clickAndLoad(r, r.getByRole('navigation').getByRole('link', { name: '意见征集' }));
+  await s.shot(r, 'portal-consultations');
+  assert.equal(await text(r.locator('h1')), '意见征集');
+  const form = r.locator('main form').first();
+  const comment = `建议错峰施工 ${RUN}`;
+  await form.getByLabel('您属于（必选）').selectOption({ label: '沿街商户' });
+  await form.getByLabel(/费用分摊/).fill('按楼层分摊比较合理');
+  await form.getByLabel('其他意见和建议').fill(comment);
+  // Without a position: refused, the message shown, nothing typed is lost.
+  await clickAndLoad(r, form.getByRole('button', { name: '提交意见' }));
+  await s.shot(r, 'portal-consultation-refused');
+  assert.match(await text(r.locator('[role=alert]')), /请选择您的态度/);
+  assert.equal(await r.locator('main form').first().getByLabel('其他意见和建议').inputValue(), comment);
+  assert.equal(await r.locator('main form').first().getByLabel(/费用分摊/).inputValue(), '按楼层分摊比较合理');
+  await r.locator('main form').first().getByLabel('反对').check();
+  await clickAndLoad(r, r.locator('main form').first().getByRole('button', { name: '提交意见' }));
+  await s.shot(r, 'portal-consultation-thanks');
+  assert.match(await text(r.locator('[role=status]')), /感谢您参与意见征集/);
+  await ctx.close();
+
+  // The responsible unit's head: the register, the assessment at step 4 with the answer counted.
+  const head = await staff(b, 'head');
+  await clickAndLoad(head, head.getByRole('navigation').getByRole('link', { name: '稳评', exact: true }));
+  await s.shot(head, 'assessment-register');
+  assert.equal(await text(head.locator('h1')), '社会稳定风险评估');
+  await clickAndLoad(head, head.locator('#assessment-register a').first());
+  await s.shot(head, 'assessment-step4');
+  assert.match(await text(head.locator('#assessment-step')), /第4步 形成评估结论/);
+  assert.equal(await text(head.locator('#responses')), '5', 'four demo answers and the resident\'s');
+  assert.ok((await text(head.locator('#tallies'))).includes('沿街商户'));
+  assert.match(await text(head.locator('#computed')), /风险/);
+  await clickAndLoad(head, head.locator('#conclude-form').getByRole('button', { name: '形成结论' }));
+  await s.shot(head, 'assessment-concluded');
+  assert.deepEqual(await head.locator('[role=alert]').allTextContents(), []);
+  assert.match(await text(head.locator('#assessment-level')), /风险/);
+  const measure = head.locator('#measure-form');
+  await measure.getByLabel('措施内容').fill(`施工期间设置临时停车场 ${RUN}`);
+  await measure.getByLabel('责任单位').fill('城关镇');
+  await measure.getByLabel('完成时限').fill(beijingDate(15));
+  await clickAndLoad(head, measure.getByRole('button', { name: '增加' }));
+  assert.ok((await text(head.locator('#measures'))).includes(RUN));
+  await clickAndLoad(head, head.getByRole('button', { name: '报备评估报告' }));
+  await s.shot(head, 'assessment-filed');
+  assert.match(await text(head.locator('#filing')), /待上级审核/);
+
+  // The leader accepts the filing; the report prints in the standard outline.
+  const leader = await staff(b, 'leader');
+  await leader.goto(head.url());
+  const review = leader.locator('#review-form');
+  await review.getByLabel('审核结果').selectOption({ label: '审核通过' });
+  await clickAndLoad(leader, review.getByRole('button', { name: '提交审核意见' }));
+  await s.shot(leader, 'assessment-accepted');
+  assert.match(await text(leader.locator('#filing')), /上级已审核通过/);
+  assert.match(await text(leader.locator('#assessment-step')), /第6步 全程跟踪督查/);
+  const report = await leader.context().newPage();
+  await report.goto(new URL(await leader.getByRole('link', { name: '评估报告（网页打印）' }).getAttribute('href'), BASE).href);
+  await s.shot(report, 'assessment-report');
+  const body = await text(report.locator('body'));
+  for (const part of ['社会稳定风险评估报告', '一、评估事项基本情况', '三、各方意见', '四、风险识别和分析', '五、风险等级和评估结论', '六、风险防范化解措施', RUN]) {
+    assert.ok(body.includes(part), `the report has ${part}`);
+  }
+});

@@ -976,3 +976,93 @@ pub fn report_document(v: &AssessmentView, org_name: &dyn Fn(OrgId) -> String, t
         file_stem: format!("社会稳定风险评估报告-{}", a.project_id),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn d(s: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+    }
+
+    fn fresh() -> Assessment {
+        Assessment {
+            id: 3,
+            version: 1,
+            project_id: "2026-007".into(),
+            project_name: "垃圾中转站".into(),
+            org: OrgId(5),
+            plan: None,
+            checked: BTreeMap::new(),
+            notice: None,
+            questions: vec![],
+            questionnaire_open: false,
+            groups: vec![],
+            meetings: vec![],
+            risks: vec![],
+            conclusion: None,
+            measures: vec![],
+            filing: None,
+            follow_ups: vec![],
+            started_by: "赵局长".into(),
+            started_at: Utc.with_ymd_and_hms(2026, 3, 1, 2, 0, 0).unwrap(),
+        }
+    }
+
+    fn run(a: Assessment, s: AssessmentStep, tally: Tally) -> AppResult<Assessment> {
+        apply(a, &s, None, tally, "赵局长", d("2026-03-10")).map(|(a, _)| a)
+    }
+
+    fn risk(dimension: Dimension, l: u8, i: u8) -> AssessmentStep {
+        AssessmentStep::Risk { dimension, description: "风险".into(), likelihood: l, impact: i, evidence: "座谈".into() }
+    }
+
+    #[test]
+    fn the_step_follows_the_records_and_says_what_is_missing() {
+        let t = Tally::default();
+        let mut a = fresh();
+        assert_eq!((current_step(&a), missing(&a, 1).len()), (1, 1));
+        a = run(a, AssessmentStep::Plan { scope: "s".into(), methods: "m".into(), schedule: "t".into(), team: String::new() }, t).unwrap();
+        assert_eq!(current_step(&a), 2);
+        assert_eq!(missing(&a, 2).len(), 2);
+        a = run(a, AssessmentStep::Notice { text: "公告".into(), from: "2026-03-01".into(), until: "2026-03-20".into() }, t).unwrap();
+        a = run(a, AssessmentStep::Questionnaire { questions: vec!["问题".into()], groups: vec!["居民".into()], open: true }, t).unwrap();
+        assert_eq!(current_step(&a), 3);
+        a = run(a, risk(Dimension::Legality, 1, 1), t).unwrap();
+        assert_eq!(missing(&a, 3).len(), 3, "three dimensions still to analyse");
+        assert!(run(a.clone(), AssessmentStep::Conclude { level: None, override_reason: String::new() }, t).is_err());
+        for dim in [Dimension::Reasonableness, Dimension::Feasibility, Dimension::Controllability] {
+            a = run(a, risk(dim, 3, 5), t).unwrap();
+        }
+        assert_eq!(current_step(&a), 4);
+        let most_object = Tally { support: 2, oppose: 8, neutral: 0 };
+        a = run(a, AssessmentStep::Conclude { level: None, override_reason: String::new() }, most_object).unwrap();
+        assert_eq!(a.conclusion.as_ref().map(|c| c.level), Some(Level::High), "most object and a 15-point risk");
+        // A new risk asks for the conclusion again.
+        let again = run(a.clone(), risk(Dimension::Legality, 1, 1), t).unwrap();
+        assert!(again.conclusion.is_none());
+        assert!(run(a.clone(), AssessmentStep::File { to: "县委政法委".into() }, t).is_err(), "no filing without measures");
+        a = run(a, AssessmentStep::Measure { text: "措施".into(), owner: "城关镇".into(), deadline: "2026-03-05".into() }, t).unwrap();
+        a = run(a, AssessmentStep::File { to: "县委政法委".into() }, t).unwrap();
+        assert!(run(a.clone(), risk(Dimension::Legality, 1, 1), t).is_err(), "frozen while reviewed");
+        assert_eq!(current_step(&a), 5);
+        a = run(a, AssessmentStep::Review { result: "accepted".into(), note: String::new() }, t).unwrap();
+        assert_eq!(current_step(&a), 6);
+        a = run(a, AssessmentStep::MeasureDone { no: 1, done_on: "2026-03-08".into() }, t).unwrap();
+        assert!(!a.measures[0].on_time());
+        assert_eq!(a.measures[0].status_label(d("2026-03-10")), "逾期完成");
+    }
+
+    #[test]
+    fn tallies_add_the_portal_and_the_meetings_by_group_and_place() {
+        let mut a = fresh();
+        a.meetings.push(Meeting { no: 1, kind: "forum".into(), on: d("2026-03-02"), place: String::new(), attendance: 10, group: "居民".into(), town: Some(OrgId(30)), tally: Tally { support: 1, oppose: 6, neutral: 3 }, summary: String::new() });
+        let r = |group: &str, position: &str, town: Option<OrgId>| Response { group: group.into(), town, position: position.into(), answers: vec![], comment: String::new(), at: a.started_at };
+        let t = tallies(&a, &[r("居民", "oppose", Some(OrgId(30))), r("商户", "support", None)], &|o| format!("镇{}", o.0));
+        assert_eq!(t.all, Tally { support: 2, oppose: 7, neutral: 3 });
+        assert_eq!(t.by_group, vec![("商户".to_string(), Tally { support: 1, oppose: 0, neutral: 0 }), ("居民".to_string(), Tally { support: 1, oppose: 7, neutral: 3 })]);
+        assert_eq!(t.by_town.iter().map(|(k, _)| k.as_str()).collect::<Vec<_>>(), ["未注明", "镇30"]);
+        assert_eq!((t.responses, t.meeting_attendance), (2, 10));
+    }
+}

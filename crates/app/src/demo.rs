@@ -72,6 +72,7 @@ impl App {
         self.seed_duties_demo(cases).await?; // routine duties of issue 6
         self.seed_mediation_demo(cases).await?; // people's mediation of issue 7
         self.seed_assessment_projects(&orgs).await?;
+        self.seed_assessment_demo(cases).await?; // risk assessment of issue 7
         Ok(Some(logins))
     }
 

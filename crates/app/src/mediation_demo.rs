@@ -1,12 +1,15 @@
-//! Demo data of people's mediation (issue 7): two committees with their mediators, and disputes
+//! Demo data of issue 7. People's mediation: two committees with their mediators, and disputes
 //! at every stage (mediating, a written agreement confirmed by the court and performed, one
-//! waiting for confirmation, an oral agreement, a failure, a refusal). Only for a demo with cases
-//! (`seed_demo_if_empty(n)` with n > 0), so tests start from an empty slate.
+//! waiting for confirmation, an oral agreement, a failure, a refusal). Risk assessment: the demo
+//! project assessed up to its risk analysis, with a public notice, an open questionnaire, a forum
+//! and a few residents' answers. Only for a demo with cases (`seed_demo_if_empty(n)` with n > 0),
+//! so tests start from an empty slate.
 
 use chrono::Duration;
 use redress_domain::mediation::{CommitteeMember, Gender, MemberRole};
 use redress_domain::local_date;
 
+use crate::assessment_flow::{AssessmentAction, AssessmentStep, ResponseInput};
 use crate::auth::Principal;
 use crate::error::AppResult;
 use crate::mediation::{CommitteeInput, DisputeAction, DisputeStep, MediatorInput, NewDispute, Party, PerformanceInput};
@@ -165,6 +168,64 @@ impl App {
         let mut refused = register(town_committee.id, "application", "housing_land", "宅基地界址争议，被申请人明确表示不接受调解，要求走诉讼程序。", "北村", parties("马文斌", "杨光辉"));
         refused.refused = "被申请人明确拒绝调解，已告知当事人可以向人民法院起诉。".into();
         self.register_dispute(&p, &refused).await?;
+        Ok(())
+    }
+}
+
+impl App {
+    /// Seeds the demo assessment (see the module documentation); does nothing without cases.
+    pub async fn seed_assessment_demo(&self, cases: usize) -> AppResult<()> {
+        use redress_domain::assessment::Dimension;
+        if cases == 0 {
+            return Ok(());
+        }
+        let cfg = self.cfg().await?;
+        let Some(project) = self.assessment_projects().await?.into_iter().next() else { return Ok(()) };
+        let Some(admin) = self.store.get_user_by_name("admin").await? else { return Ok(()) };
+        let p = Principal::new(admin, &cfg.tree, "demo");
+        let today = local_date(self.now());
+        let d = |n: i64| (today + Duration::days(n)).to_string();
+        let v = self.start_assessment(&p, &project.id).await?;
+        let id = v.assessment.id;
+        let town = project.towns.first().copied();
+        let risk = |dimension, description: &str, likelihood, impact, evidence: &str| AssessmentStep::Risk { dimension, description: description.into(), likelihood, impact, evidence: evidence.into() };
+        let steps = vec![
+            AssessmentStep::Plan {
+                scope: "改造范围内12个老旧小区的住户、沿街商户，重点是加装电梯费用分摊、施工期间出行和停车。".into(),
+                methods: "问卷调查（群众端意见征集）、居民座谈会、入户走访、专家论证。".into(),
+                schedule: "第一周发布公告和问卷，第二周召开座谈会和走访，第三周分析风险、形成报告。".into(),
+                team: "县住房和城乡建设局、镇政府、社区、第三方评估机构".into(),
+            },
+            AssessmentStep::Notice { text: format!("县人民政府拟实施“{}”，现依法开展社会稳定风险评估，公开征求群众意见。欢迎在群众端“意见征集”填写问卷。", project.name), from: d(-10), until: d(20) },
+            AssessmentStep::Questionnaire {
+                questions: vec!["您对加装电梯的费用分摊方式有何意见？".into(), "施工期间您最关心哪些问题？".into()],
+                groups: vec!["改造小区住户".into(), "沿街商户".into(), "周边居民".into()],
+                open: true,
+            },
+            AssessmentStep::Meeting {
+                kind: "forum".into(),
+                on: d(-5),
+                place: "幸福社区居委会".into(),
+                attendance: 32,
+                group: "改造小区住户".into(),
+                town,
+                support: 21,
+                oppose: 6,
+                neutral: 5,
+                summary: "多数住户支持改造；低楼层住户对电梯费用分摊有意见，部分住户担心施工期间停车难。".into(),
+            },
+            risk(Dimension::Legality, "改造方案已纳入年度计划，审批手续齐全", 1, 2, "文件审查"),
+            risk(Dimension::Reasonableness, "低楼层住户认为电梯费用分摊不合理", 3, 3, "座谈会6人反对，问卷意见"),
+            risk(Dimension::Feasibility, "财政和住户出资已落实，施工条件具备", 1, 2, "资金文件、专家论证"),
+            risk(Dimension::Controllability, "施工期间停车和出行矛盾可能引发投诉", 3, 2, "入户走访"),
+        ];
+        let mut version = v.assessment.version;
+        for step in steps {
+            version = self.act_on_assessment(&p, id, &AssessmentAction { version, action: step }).await?.assessment.version;
+        }
+        for (group, position) in [("改造小区住户", "support"), ("改造小区住户", "support"), ("沿街商户", "oppose"), ("周边居民", "neutral")] {
+            self.submit_response(id, &ResponseInput { group: group.into(), town, position: position.into(), answers: vec!["希望尽快实施".into()], comment: String::new() }).await?;
+        }
         Ok(())
     }
 }

@@ -1,8 +1,8 @@
 //! The console and portal in a real browser: `redress serve` on a throw-away SQLite file with the
 //! demo county, a handler of 县教育局 added with `redress user add` (for the misrouted case), then
 //! `node --test tests/browser/stories.test.mjs` — playwright-core driving Debian's Chromium
-//! through five stories (a matter from the portal to 办结; a misrouted case returned and
-//! rerouted; overdue cases and 督办 escalating; keyboard use and labels; a case referred to people's mediation and its agreement confirmed). Its output is passed
+//! through six stories (a matter from the portal to 办结; a misrouted case returned and
+//! rerouted; overdue cases and 督办 escalating; keyboard use and labels; a case referred to people's mediation and its agreement confirmed; a risk assessment with a resident's questionnaire, concluded, filed and accepted). Its output is passed
 //! through as it comes; this test requires exit 0 and that all the stories ran and passed.
 //! Screenshots of every page visited go to `target/browser-artifacts/`.
 //!
@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 
 const BIN: &str = env!("CARGO_BIN_EXE_redress");
 /// The `test(...)` calls in stories.test.mjs.
-const STORIES: usize = 5;
+const STORIES: usize = 6;
 /// The whole run normally takes well under a minute.
 const NODE_TIMEOUT: Duration = Duration::from_secs(240);
 const MISROUTE_USER: &str = "edu_handler";
@@ -190,7 +190,7 @@ fn the_console_and_portal_work_in_chromium() {
         let meta = std::fs::metadata(s).unwrap_or_else(|e| panic!("{s}: {e}"));
         assert!(meta.len() > 1000, "{s} is an image");
     }
-    for prefix in ["1-whole-", "2-reroute-", "3-overdue-", "4-keyboard-", "5-mediation-"] {
+    for prefix in ["1-whole-", "2-reroute-", "3-overdue-", "4-keyboard-", "5-mediation-", "6-assessment-"] {
         assert!(shots.iter().any(|s| s.contains(prefix)), "screenshots of story {prefix}");
     }
 }
