@@ -211,4 +211,24 @@ async fn the_portal_and_console_pages_carry_the_workflow(b: Backend) {
     assert!(html.contains("感谢您参与意见征集"));
     let (_, html) = page(&h, &cookie, &to).await;
     assert!(html.contains("已收回问卷 <b id=\"responses\">1</b> 份"), "the tally counts the portal's answer");
+
+    // The register on the console (administrators): a missing name keeps the input; then the
+    // project is marked decided, which starts the follow-up of grievances after the decision.
+    let admin = format!("redress_session={}", session(&h, "admin").await);
+    let (_, html) = page(&h, &admin, "/console/assessments").await;
+    assert!(html.contains("登记或更新稳评事项"));
+    let atoken = field(&html, "csrf");
+    let (town_s, housing_s) = (town.to_string(), housing.to_string());
+    let mut form = vec![("csrf", atoken.as_str()), ("id", "2026-007"), ("name", ""), ("kind", "project"), ("deciding_body", "县人民政府"), ("responsible_unit", housing_s.as_str()),
+        ("assessing_body", "县住房和城乡建设局"), ("required", "1"), ("towns", town_s.as_str()), ("categories", "01"), ("assessment_from", "2026-01-01"), ("decided_on", "2026-03-01"), ("stage", "decided")];
+    let (_, html) = post(&h, &admin, "/console/assessments/register", &form).await;
+    assert!(html.contains("请填写事项名称") && html.contains("县人民政府"), "error shown, input kept");
+    form[2] = ("name", "城关镇垃圾中转站建设");
+    let (_, html) = post(&h, &admin, "/console/assessments/register", &form).await;
+    assert!(html.contains("已保存稳评事项：城关镇垃圾中转站建设") && html.contains("第3步 分析预测风险"), "{html}");
+    let (_, list) = h.as_user("admin", Method::GET, "/api/v1/assessment-projects", None).await;
+    assert_eq!((list.as_array().unwrap().len(), list[0]["stage"].as_str()), (1, Some("decided")), "replaced, not added: {list}");
+    h.register().await;
+    let (_, v) = h.as_user("head", Method::GET, &format!("/api/v1/assessments/{id}"), None).await;
+    assert_eq!(v["complaints_after_decision"], 1);
 }

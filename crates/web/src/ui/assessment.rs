@@ -19,7 +19,8 @@ use redress_app::AppError;
 use redress_domain::assessment::{Dimension, Level, Project};
 use redress_domain::{local_date, OrgId};
 
-use super::console::{app_error_page, cfg, csrf_ok, layout, staff, Layout};
+use super::console::{app_error_page, cfg, csrf_ok, layout, staff, town_options, unit_options, Layout};
+use super::forms::Options;
 use super::forms::{self, local_time, Fields};
 use super::{client_of, render, render_status, see_other, text};
 use crate::AppState;
@@ -27,6 +28,7 @@ use crate::AppState;
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/console/assessments", get(list).post(start))
+        .route("/console/assessments/register", axum::routing::post(save_project))
         .route("/console/assessments/:id", get(show).post(act))
         .route("/consultations", get(consultations))
         .route("/consultations/:id", axum::routing::post(respond))
@@ -77,9 +79,20 @@ struct ListPage {
     rows: Vec<ProjectRow>,
     stats: AssessmentStats,
     may_start: bool,
+    /// Administrators keep the register: the form, its options and what was typed.
+    may_edit: bool,
+    units: Options,
+    towns: Options,
+    form: Form,
 }
 
-async fn list_render(s: &AppState, headers: &HeaderMap, error: Option<String>) -> Response {
+impl ListPage {
+    fn town_chosen(&self, id: &str) -> bool {
+        self.form.get("towns").lines().any(|t| t == id)
+    }
+}
+
+async fn list_render(s: &AppState, headers: &HeaderMap, form: Form, flash: Option<String>, error: Option<String>) -> Response {
     let (p, session) = or_return!(staff(s, headers, "/console/assessments").await);
     let cfg = or_return!(cfg(s).await);
     let projects = match s.app.assessment_projects().await {
@@ -104,11 +117,80 @@ async fn list_render(s: &AppState, headers: &HeaderMap, error: Option<String>) -
             ProjectRow { unit: cfg.tree.get(project.responsible_unit).map_or_else(String::new, |o| o.name.clone()), project, assessment }
         })
         .collect();
-    render(&ListPage { layout: Layout { error, ..layout(&cfg, &p, &session) }, rows, stats, may_start: p.has_any(ASSESSOR_ROLES) })
+    render(&ListPage {
+        layout: Layout { flash, error, ..layout(&cfg, &p, &session) },
+        rows,
+        stats,
+        may_start: p.has_any(ASSESSOR_ROLES),
+        may_edit: p.has(redress_domain::Role::Admin),
+        units: unit_options(&cfg),
+        towns: town_options(&cfg),
+        form,
+    })
 }
 
 async fn list(State(s): State<AppState>, headers: HeaderMap) -> Response {
-    list_render(&s, &headers, None).await
+    list_render(&s, &headers, Form::default(), None, None).await
+}
+
+/// Adds a project to the register, or replaces the entry with the same 编号 (administrators).
+async fn save_project(State(s): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    let (p, session) = or_return!(staff(&s, &headers, "/console/assessments").await);
+    let f = Fields::parse(&body);
+    if let Err(r) = csrf_ok(&session, &f) {
+        return r;
+    }
+    let parsed = project_of(&f);
+    let result = match parsed {
+        Ok(project) => match s.app.assessment_projects().await {
+            Ok(mut list) => {
+                let name = project.name.clone();
+                match list.iter_mut().find(|x| x.id == project.id) {
+                    Some(x) => *x = project,
+                    None => list.push(project),
+                }
+                s.app.set_assessment_projects(&p, list).await.map(|_| name)
+            }
+            Err(e) => Err(e),
+        },
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(name) => list_render(&s, &headers, Form::default(), Some(format!("{}{name}", text::ASSESSMENT_PROJECT_SAVED)), None).await,
+        Err(e) => {
+            let msg = or_return!(invalid_or_page(e));
+            list_render(&s, &headers, Form::of(&f), None, Some(msg.trim_start_matches("[0].").to_string())).await
+        }
+    }
+}
+
+fn project_of(f: &Fields) -> Result<Project, AppError> {
+    use redress_domain::assessment::{ProjectKind, ProjectStage};
+    let date = |k: &str| redress_app::nil_reports::parse_date(k, f.get(k));
+    Ok(Project {
+        id: f.get("id").trim().to_string(),
+        name: f.get("name").trim().to_string(),
+        kind: match f.get("kind") {
+            "decision" => ProjectKind::Decision,
+            "reform" => ProjectKind::Reform,
+            "event" => ProjectKind::Event,
+            _ => ProjectKind::Project,
+        },
+        deciding_body: f.get("deciding_body").trim().to_string(),
+        responsible_unit: OrgId(f.get("responsible_unit").parse().unwrap_or(0)),
+        assessing_body: f.get("assessing_body").trim().to_string(),
+        assessment_required: f.get("required") != "0",
+        required_reason: f.get("required_reason").trim().to_string(),
+        towns: f.all("towns").iter().filter_map(|t| t.parse().ok()).map(OrgId).collect(),
+        categories: f.get("categories").split([',', '，', '、', ' ']).map(str::trim).filter(|c| !c.is_empty()).map(str::to_string).collect(),
+        assessment_from: date("assessment_from")?,
+        decided_on: if f.get("decided_on").trim().is_empty() { None } else { Some(date("decided_on")?) },
+        stage: match f.get("stage") {
+            "decided" => ProjectStage::Decided,
+            "stopped" => ProjectStage::Stopped,
+            _ => ProjectStage::Assessing,
+        },
+    })
 }
 
 async fn start(State(s): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
@@ -121,7 +203,7 @@ async fn start(State(s): State<AppState>, headers: HeaderMap, body: Bytes) -> Re
         Ok(v) => see_other(&format!("/console/assessments/{}", v.assessment.id), HeaderMap::new()),
         Err(e) => {
             let msg = or_return!(invalid_or_page(e));
-            list_render(&s, &headers, Some(msg)).await
+            list_render(&s, &headers, Form::default(), None, Some(msg)).await
         }
     }
 }

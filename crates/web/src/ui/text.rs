@@ -140,3 +140,4 @@ pub const MEDIATION_MEDIATOR_SAVED: &str = "已登记调解员：";
 // ----- social stability risk assessment (issue 7) -----
 pub const ASSESSMENT_NUMBER: &str = "请填写数字";
 pub const CONSULTATION_THANKS: &str = "感谢您参与意见征集，您的意见已收到。";
+pub const ASSESSMENT_PROJECT_SAVED: &str = "已保存稳评事项：";
