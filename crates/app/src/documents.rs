@@ -48,6 +48,8 @@ pub enum DocKind {
     AnalysisReport,
     /// 人民调解协议书 (issue 7, `crate::mediation`), about a dispute rather than a case.
     MediationAgreement,
+    /// 人民调解卷宗: a dispute's registration, session records, outcome and history.
+    MediationArchive,
     /// 社会稳定风险评估报告 (issue 7, `crate::assessment_flow`).
     AssessmentReport,
 }
@@ -65,6 +67,7 @@ impl DocKind {
             DocKind::SupervisionSheet => "supervision_sheet",
             DocKind::AnalysisReport => "analysis_report",
             DocKind::MediationAgreement => "mediation_agreement",
+            DocKind::MediationArchive => "mediation_archive",
             DocKind::AssessmentReport => "assessment_report",
         }
     }
@@ -78,6 +81,7 @@ impl DocKind {
             DocKind::SupervisionSheet => "督办单",
             DocKind::AnalysisReport => "信访工作分析报告",
             DocKind::MediationAgreement => "人民调解协议书",
+            DocKind::MediationArchive => "人民调解卷宗",
             DocKind::AssessmentReport => "社会稳定风险评估报告",
         }
     }
@@ -90,7 +94,7 @@ impl DocKind {
 
     /// Written to the petitioner (and so carrying the petitioner's name), or to a unit.
     pub fn to_petitioner(self) -> bool {
-        !matches!(self, DocKind::SupervisionSheet | DocKind::AnalysisReport | DocKind::MediationAgreement | DocKind::AssessmentReport)
+        !matches!(self, DocKind::SupervisionSheet | DocKind::AnalysisReport | DocKind::MediationAgreement | DocKind::MediationArchive | DocKind::AssessmentReport)
     }
 
     /// The word before the year in the document number.
@@ -102,7 +106,7 @@ impl DocKind {
             DocKind::ExtensionNotice => "延告字",
             DocKind::SupervisionSheet => "督字",
             DocKind::AnalysisReport => "析字",
-            DocKind::MediationAgreement => "调字",
+            DocKind::MediationAgreement | DocKind::MediationArchive => "调字",
             DocKind::AssessmentReport => "稳评字",
         }
     }
@@ -118,7 +122,7 @@ impl DocKind {
             DocKind::HandlingOpinion => case.reply.as_ref().is_some_and(|r| r.approved_at.is_some()),
             DocKind::ExtensionNotice => case.extension.as_ref().is_some_and(|e| e.approved_at.is_some()),
             DocKind::SupervisionSheet => !case.supervisions.is_empty(),
-            DocKind::AnalysisReport | DocKind::MediationAgreement | DocKind::AssessmentReport => false,
+            DocKind::AnalysisReport | DocKind::MediationAgreement | DocKind::MediationArchive | DocKind::AssessmentReport => false,
         };
         (!ok).then_some(match self {
             DocKind::AcceptanceNotice => "事项受理后方可出具",
@@ -126,7 +130,7 @@ impl DocKind {
             DocKind::HandlingOpinion => "处理意见经单位负责人审核通过后方可出具",
             DocKind::ExtensionNotice => "延长办理期限经批准后方可出具",
             DocKind::SupervisionSheet => "该事项尚无督办记录",
-            DocKind::AnalysisReport | DocKind::MediationAgreement | DocKind::AssessmentReport => "该文书不属于单个事项",
+            DocKind::AnalysisReport | DocKind::MediationAgreement | DocKind::MediationArchive | DocKind::AssessmentReport => "该文书不属于单个事项",
         })
     }
 }
@@ -406,7 +410,7 @@ pub fn build(cfg: &Config, case: &Case, kind: DocKind, n: usize, inp: &Inputs) -
             (b, office, local_date(s.at), target, format!("事项编号：{number}"))
         }
         // Never reached for a case (`unavailable` refuses it); the report is built by `reports`.
-        DocKind::AnalysisReport | DocKind::MediationAgreement | DocKind::AssessmentReport => (vec![], String::new(), local_date(case.registered_at), String::new(), String::new()),
+        DocKind::AnalysisReport | DocKind::MediationAgreement | DocKind::MediationArchive | DocKind::AssessmentReport => (vec![], String::new(), local_date(case.registered_at), String::new(), String::new()),
     };
     Document {
         kind,

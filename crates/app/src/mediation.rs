@@ -1189,6 +1189,14 @@ impl App {
             .collect())
     }
 
+    /// The dispute's file (卷宗) with its history.
+    pub async fn archive_file(&self, p: &Principal, id: i64) -> AppResult<crate::documents::Document> {
+        require_any(p, MEDIATION_ROLES)?;
+        let d = self.dispute_raw(p, id).await?;
+        let history = self.store.dossier_history(id).await?;
+        Ok(archive_document(&d, &history))
+    }
+
     /// The 人民调解协议书 of a dispute with a written agreement.
     pub async fn agreement_document(&self, p: &Principal, id: i64) -> AppResult<crate::documents::Document> {
         require_any(p, MEDIATION_ROLES)?;
@@ -1221,6 +1229,85 @@ pub fn reminder_text(r: &DutyReminder) -> String {
         REMIND_CONFIRMATION => format!("纠纷{id}：书面调解协议的司法确认申请期限于{date}届满，尚未登记申请"),
         REMIND_PERFORMANCE => format!("纠纷{id}：调解协议约定{date}前履行的事项尚未登记履行"),
         _ => r.kind.clone(),
+    }
+}
+
+/// The dispute's file (人民调解卷宗, pure): the registration, every session record, the outcome, judicial
+/// confirmation and performance, and the history; archived per dispute.
+pub fn archive_document(d: &Dispute, history: &[DutyNote]) -> crate::documents::Document {
+    use crate::documents::{date_zh, Block, DocKind, Document};
+    let h = |s: &str| Block::Heading { text: s.to_string() };
+    let f = |l: &str, v: String| Block::Field { label: l.to_string(), value: v };
+    let mut b = vec![h("一、纠纷登记")];
+    b.push(f("编号", d.number.clone()));
+    b.push(f("来源", if d.source_note.is_empty() { d.source_label().to_string() } else { format!("{}（{}）", d.source_label(), d.source_note) }));
+    b.push(f("纠纷类型", d.type_label().to_string()));
+    b.push(f("登记", format!("{}，{}", d.registered_by, date_zh(local_date(d.registered_at)))));
+    for p in &d.parties {
+        b.push(f(p.role_label(), p.name.clone()));
+    }
+    b.push(f("纠纷简要情况", d.summary.clone()));
+    if !d.place.is_empty() {
+        b.push(f("发生地", d.place.clone()));
+    }
+    let names: Vec<&str> = d.mediators.iter().map(|(_, n)| n.as_str()).collect();
+    b.push(f("调解员", format!("{}（{}）", names.join("、"), if d.chosen_by_parties { "当事人选择" } else { "调解委员会指定" })));
+    for i in &d.invited {
+        b.push(f("受邀参与", format!("{}{}（经当事人同意）", i.relation, i.name)));
+    }
+    b.push(h("二、调解笔录"));
+    if d.sessions.is_empty() {
+        b.push(Block::Text { text: "未进行调解。".into() });
+    }
+    for s in &d.sessions {
+        b.push(f(
+            &format!("第{}次调解", s.no),
+            format!("{}，{}{}{}。{}", date_zh(s.on), if s.public { "公开" } else { "不公开" }, if s.place.is_empty() { String::new() } else { format!("，{}", s.place) }, if s.present.is_empty() { String::new() } else { format!("，参加：{}", s.present) }, s.record),
+        ));
+    }
+    for r in &d.risks {
+        b.push(f("激化风险", format!("{}；已{}", r.description, r.referral)));
+    }
+    b.push(h("三、调解结果"));
+    b.push(f("结果", d.stage.label_zh().to_string()));
+    if let Some(a) = &d.agreement {
+        b.push(f(if a.written { "书面协议" } else { "口头协议" }, format!("{}生效。{}", date_zh(a.effective_on), a.terms)));
+    }
+    if !d.end_reason.is_empty() {
+        b.push(f("情况", d.end_reason.clone()));
+    }
+    if d.stage == Stage::Failed {
+        b.push(Block::Text { text: format!("已告知当事人：{}", rules::OTHER_ROUTES) });
+    }
+    if d.confirmation.is_some() || !d.performance.is_empty() {
+        b.push(h("四、司法确认和履行"));
+    }
+    if let Some(c) = &d.confirmation {
+        let result = match c.result.as_str() {
+            "confirmed" => "裁定确认有效",
+            "rejected" => "裁定驳回",
+            _ => "待裁定",
+        };
+        b.push(f("司法确认", format!("{}向{}申请，{}{}", date_zh(c.applied_on), c.court, result, c.decided_on.map(|x| format!("（{}）", date_zh(x))).unwrap_or_default())));
+    }
+    for p in &d.performance {
+        b.push(f(&format!("履行事项{}", p.no), format!("{}，{}前；{}", p.item, date_zh(p.due), p.done_on.map_or_else(|| "未履行".to_string(), |x| format!("{}已履行", date_zh(x))))));
+    }
+    b.push(h("五、卷内记录"));
+    for n in history {
+        b.push(f(&crate::documents::date_zh(local_date(n.at)), format!("{}：{}", n.actor, n.what)));
+    }
+    Document {
+        kind: DocKind::MediationArchive,
+        title: "人民调解卷宗".into(),
+        number: d.number.clone(),
+        addressee: String::new(),
+        blocks: b,
+        issuer: d.committee_name.clone(),
+        date: d.archived_at.map_or_else(|| local_date(d.registered_at), local_date),
+        case_number: d.number.clone(),
+        footer: format!("{}；{}", d.number, if d.archived_at.is_some() { "已归档" } else { "未归档" }),
+        file_stem: format!("人民调解卷宗-{}", d.id),
     }
 }
 
@@ -1418,5 +1505,9 @@ mod tests {
             assert!(text.contains(want), "{want}");
         }
         assert!(agreement_document(&step(mediated(), agree(false)).unwrap()).is_none());
+        let file = format!("{:?}", archive_document(&x, &[DutyNote { at: now(), actor: "调解员7".into(), what: "达成书面调解协议".into() }]));
+        for want in ["人民调解卷宗", "第1次调解", "双方陈述", "书面协议", "卷内记录", "达成书面调解协议"] {
+            assert!(file.contains(want), "{want}");
+        }
     }
 }

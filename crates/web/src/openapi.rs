@@ -365,6 +365,7 @@ fn mediation_paths(doc: &mut Value) {
         "/api/v1/mediation/disputes/{id}": { "get": op("纠纷详情：当事人、调解员、受邀人员、调解笔录、激化风险及报告、协议、司法确认、履行情况、记录及下一步可办理的事项", "200", "dispute、history、next 等", &["401", "404"], json!({ "parameters": [path_id()] })) },
         "/api/v1/mediation/disputes/{id}/actions": { "post": op("办理纠纷：prepare 确定当事人和调解员，invite 经当事人同意邀请参与人员，session 调解（公开或不公开）及笔录，flag_risk 激化风险及已报告处，refuse 当事人拒绝或要求终止，agree 书面或口头协议（含履行事项），fail 调解不成（告知仲裁、行政、司法途径），apply_confirmation 三十日内共同申请司法确认，confirmation_result 法院裁定，perform 登记履行，archive 归档", "200", "办理后的纠纷", &["401", "403", "404", "409", "422"], action) },
         "/api/v1/mediation/disputes/{id}/agreement": { "get": op("人民调解协议书（书面协议）：当事人、主要事实、争议事项、各方责任、协议内容、履行方式和期限", "200", "HTML 页面或 DOCX 文件", &["401", "403", "404", "422"], json!({ "parameters": [path_id(), { "name": "format", "in": "query", "schema": { "type": "string", "enum": ["html", "docx"] } }] })) },
+        "/api/v1/mediation/disputes/{id}/archive": { "get": op("人民调解卷宗：登记情况、调解笔录、调解结果、司法确认和履行、卷内记录", "200", "HTML 页面或 DOCX 文件", &["401", "403", "404", "422"], json!({ "parameters": [path_id(), { "name": "format", "in": "query", "schema": { "type": "string", "enum": ["html", "docx"] } }] })) },
         "/api/v1/mediation/stats": { "get": op("人民调解统计：按类型、来源、阶段，调解成功率，书面和口头协议，协议履行，司法确认，信访转入，并附各指标定义", "200", "stats、definitions", &["401", "403"], json!({})) },
         "/api/v1/mediation/reminders": { "get": op("人民调解提醒：书面协议司法确认申请期限将届满、协议履行期限将到或已过", "200", "提醒列表", &["401", "403"], json!({})) },
         "/api/v1/cases/{id}/mediation": {

@@ -184,6 +184,17 @@ async fn a_case_goes_to_mediation_and_ends_in_a_confirmed_performed_agreement(b:
     assert_eq!((v["performance_state"].as_str(), v["performance_label"].as_str()), (Some("performed"), Some("已履行")));
     let v = step_ok(&h, "clerk", id, json!({ "action": "archive" })).await;
     assert!(v["dispute"]["archived_at"].is_string());
+    // The file (卷宗): registration, session records, outcome, confirmation and performance, history.
+    let req = Request::get(format!("/api/v1/mediation/disputes/{id}/archive?format=html")).header(header::AUTHORIZATION, format!("Bearer {}", h.token("clerk").unwrap())).body(Body::empty()).unwrap();
+    let (st, _, file) = h.raw(req).await;
+    assert_eq!(st, StatusCode::OK);
+    let file = String::from_utf8(file).unwrap();
+    for want in ["人民调解卷宗", "信访事项转入", "第1次调解", "双方陈述，调解员释法明理", "书面协议", "裁定确认有效", "已履行", "卷内记录", "立卷归档"] {
+        assert!(file.contains(want), "{want} in the file");
+    }
+    let req = Request::get(format!("/api/v1/mediation/disputes/{id}/archive?format=docx")).header(header::AUTHORIZATION, format!("Bearer {}", h.token("clerk").unwrap())).body(Body::empty()).unwrap();
+    let (st, _, bytes) = h.raw(req).await;
+    assert_eq!((st, &bytes[..2]), (StatusCode::OK, &b"PK"[..]));
     assert_eq!(v["next"], json!([]));
     let history: Vec<&str> = v["history"].as_array().unwrap().iter().map(|n| n["what"].as_str().unwrap()).collect();
     assert!(history.len() >= 10, "{history:?}");

@@ -26,6 +26,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/mediation/disputes/:id", get(dispute))
         .route("/api/v1/mediation/disputes/:id/actions", post(act))
         .route("/api/v1/mediation/disputes/:id/agreement", get(agreement))
+        .route("/api/v1/mediation/disputes/:id/archive", get(archive))
         .route("/api/v1/mediation/stats", get(stats))
         .route("/api/v1/mediation/reminders", get(reminders))
         .route("/api/v1/cases/:id/mediation", get(of_case).post(refer))
@@ -94,6 +95,16 @@ async fn agreement(State(s): State<AppState>, Auth(p): Auth, Path(id): Path<i64>
     }
     let doc = s.app.agreement_document(&p, id).await?;
     Ok(super::documents::respond(&doc, format, &format!("mediation-agreement-{id}")))
+}
+
+/// `GET /api/v1/mediation/disputes/{id}/archive?format=html|docx`: the dispute's file (卷宗).
+async fn archive(State(s): State<AppState>, Auth(p): Auth, Path(id): Path<i64>, Query(q): Query<FormatParams>) -> ApiResult<axum::response::Response> {
+    let format = q.format.as_deref().map(str::trim).filter(|f| !f.is_empty()).unwrap_or("html");
+    if !matches!(format, "html" | "docx") {
+        return Err(ApiError::invalid("format", format!("文书格式“{format}”无效，可用 html 或 docx")));
+    }
+    let doc = s.app.archive_file(&p, id).await?;
+    Ok(super::documents::respond(&doc, format, &format!("mediation-file-{id}")))
 }
 
 async fn stats(State(s): State<AppState>, Auth(p): Auth) -> ApiResult<impl IntoResponse> {
