@@ -189,6 +189,10 @@ pub struct DisposeInput {
     /// For `mediation`: the mediation's reference (调解案号), if already known.
     #[serde(default)]
     pub reference: String,
+    /// For `mediation`: the committee to register the dispute with (人民调解 module); the
+    /// dispute's number becomes the reference and its source note names the finding.
+    #[serde(default)]
+    pub committee: Option<i64>,
 }
 
 /// A campaign with its returns, as pages and the API show it.
@@ -544,7 +548,20 @@ impl App {
                 format!("{unit_name}第{}条发现转为信访事项 {}", finding.no, case.number())
             }
             "mediation" => {
-                let reference = clean("reference", &d.reference, 100, "")?;
+                let mut reference = clean("reference", &d.reference, 100, "")?;
+                if let Some(committee) = d.committee {
+                    let n = crate::mediation::NewDispute {
+                        committee,
+                        source: "initiative".into(),
+                        source_note: format!("排查{}-{}-{}（“{}”{}第{}条发现）", id, unit.0, finding.no, c.title, unit_name, finding.no),
+                        dispute_type: "other".into(),
+                        summary: format!("{}（涉及{}人）", finding.description, finding.people_count),
+                        place: finding.place.clone(),
+                        parties: vec![],
+                        refused: String::new(),
+                    };
+                    reference = self.register_dispute(p, &n).await?.number;
+                }
                 done.disposition = "mediation".into();
                 done.mediation_ref = Some(reference.clone()).filter(|r| !r.is_empty());
                 format!("{unit_name}第{}条发现转人民调解{}", finding.no, if reference.is_empty() { String::new() } else { format!("（{reference}）") })

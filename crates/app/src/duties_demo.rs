@@ -104,7 +104,7 @@ impl App {
             self.file_campaign_return(&p, c.id, &input).await?;
         }
         if let Some(first) = assigned.first() {
-            self.dispose_campaign_finding(&p, c.id, *first, 1, &DisposeInput { disposition: "mediation".into(), reference: "调〔演示〕1号".into() }).await?;
+            self.dispose_campaign_finding(&p, c.id, *first, 1, &DisposeInput { disposition: "mediation".into(), reference: "调〔演示〕1号".into(), committee: None }).await?;
         }
         Ok(())
     }

@@ -18,7 +18,8 @@ on_both_backends!(
     a_case_goes_to_mediation_and_ends_in_a_confirmed_performed_agreement,
     refusal_failure_visibility_and_statistics,
     console_pages_register_mediate_and_refer_a_case,
-    demo_has_committees_and_disputes_at_every_stage
+    demo_has_committees_and_disputes_at_every_stage,
+    a_screening_finding_becomes_a_dispute
 );
 
 fn committee(town: i64, members: Value) -> Value {
@@ -374,4 +375,23 @@ async fn demo_has_committees_and_disputes_at_every_stage(b: Backend) {
     let (st, html) = page(&h, &clerk, "/console/mediation/registry").await;
     assert_eq!(st, StatusCode::OK);
     assert!(html.contains("林晓燕") && html.contains("医疗纠纷（医学背景）"));
+}
+
+async fn a_screening_finding_becomes_a_dispute(b: Backend) {
+    let h = harness_with(b, false).await;
+    let town = h.org_id("城关镇").await;
+    let (cid, _) = registry(&h, town).await;
+    let (st, camp) = h.as_user("admin", Method::POST, "/api/v1/campaigns", Some(json!({ "title": "春季排查", "scope": "邻里", "period_from": "2026-03-01", "period_to": "2026-03-02", "due": "2026-03-05", "units": [town] }))).await;
+    assert_eq!(st, StatusCode::CREATED, "{camp}");
+    let id = camp["id"].as_i64().unwrap();
+    let ret = json!({ "unit": town, "status": "found", "findings": [{ "place": "东村三组", "category": "01", "description": "两户宅基地界址争议", "people_count": 2 }] });
+    let (st, r) = h.as_user("admin", Method::POST, &format!("/api/v1/campaigns/{id}/returns"), Some(ret)).await;
+    assert_eq!(st, StatusCode::OK, "{r}");
+    let (st, f) = h.as_user("admin", Method::POST, &format!("/api/v1/campaigns/{id}/findings/{town}/1/dispose"), Some(json!({ "disposition": "mediation", "committee": cid }))).await;
+    assert_eq!(st, StatusCode::OK, "{f}");
+    let number = f["mediation_ref"].as_str().expect("the dispute's number is the reference").to_string();
+    let (_, list) = h.as_user("admin", Method::GET, "/api/v1/mediation/disputes", None).await;
+    let d = list.as_array().unwrap().iter().find(|d| d["number"] == number.as_str()).expect("the dispute is registered");
+    assert_eq!(d["source"]["kind"], "initiative");
+    assert!(d["source_note"].as_str().unwrap().contains(&format!("排查{id}-{town}-1")) && d["summary"].as_str().unwrap().contains("宅基地界址争议"), "{d}");
 }

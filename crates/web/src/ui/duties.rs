@@ -337,6 +337,8 @@ struct CampaignPage {
     categories: Options,
     places: Options,
     category_label: BTreeMap<String, String>,
+    /// Mediation committees a finding can be handed to (人民调解, issue 7).
+    committees: Options,
 }
 
 impl CampaignPage {
@@ -385,7 +387,9 @@ async fn campaign_render(s: &AppState, headers: &HeaderMap, id: i64, form: Optio
     }
     let categories = category_options(&cfg);
     let category_label = categories.iter().cloned().collect();
+    let committees = if manage { s.app.committees(&p).await.unwrap_or_default().into_iter().filter(|c| c.active).map(|c| (c.id.to_string(), c.committee.name)).collect() } else { vec![] };
     render(&CampaignPage {
+        committees,
         layout: Layout { flash, error, ..layout(&cfg, &p, &session) },
         v,
         manage,
@@ -457,7 +461,7 @@ async fn campaign_act(State(s): State<AppState>, headers: HeaderMap, Path(id): P
         "dispose" => {
             let unit = f.get("unit").parse::<i64>().unwrap_or(0);
             let no = f.get("no").parse::<u32>().unwrap_or(0);
-            let d = redress_app::campaigns::DisposeInput { disposition: f.get("disposition").into(), reference: f.get("reference").into() };
+            let d = redress_app::campaigns::DisposeInput { disposition: f.get("disposition").into(), reference: f.get("reference").into(), committee: f.get("committee").parse().ok() };
             match s.app.dispose_campaign_finding(&p, id, OrgId(unit), no, &d).await {
                 Ok(done) => {
                     let msg = match done.case_number {
