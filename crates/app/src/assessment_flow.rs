@@ -370,6 +370,22 @@ fn decode(d: &StoredDossier) -> AppResult<Assessment> {
     Ok(a)
 }
 
+/// The assessment as the store keeps it (an insert when its id is 0).
+fn stored(a: &Assessment, now: DateTime<Utc>) -> AppResult<StoredDossier> {
+    Ok(StoredDossier {
+        id: a.id,
+        kind: KIND_ASSESSMENT.into(),
+        version: a.version,
+        status: status_of(a),
+        org: Some(a.org),
+        case_id: None,
+        parent: None,
+        created_at: a.started_at,
+        updated_at: now,
+        data: to_json(a)?,
+    })
+}
+
 fn status_of(a: &Assessment) -> String {
     match &a.filing {
         Some(f) => format!("filed_{}", f.result),
@@ -642,19 +658,7 @@ impl App {
             started_by: p.user.display_name.clone(),
             started_at: now,
         };
-        let stored = StoredDossier {
-            id: 0,
-            kind: KIND_ASSESSMENT.into(),
-            version: 0,
-            status: status_of(&a),
-            org: Some(a.org),
-            case_id: None,
-            parent: None,
-            created_at: now,
-            updated_at: now,
-            data: to_json(&a)?,
-        };
-        let id = self.store.save_dossier(&stored, &DutyNote { at: now, actor: p.user.display_name.clone(), what: format!("启动“{}”社会稳定风险评估", a.project_name) }).await?;
+        let id = self.store.save_dossier(&stored(&a, now)?, &DutyNote { at: now, actor: p.user.display_name.clone(), what: format!("启动“{}”社会稳定风险评估", a.project_name) }).await?;
         self.assessment(p, id).await
     }
 
@@ -749,19 +753,7 @@ impl App {
         let t = self.tallies_of(&a).await?;
         let now = self.now();
         let (a, what) = apply(a, &act.action, project.as_ref(), t.all, &p.user.display_name, local_date(now))?;
-        let stored = StoredDossier {
-            id: a.id,
-            kind: KIND_ASSESSMENT.into(),
-            version: a.version,
-            status: status_of(&a),
-            org: Some(a.org),
-            case_id: None,
-            parent: None,
-            created_at: a.started_at,
-            updated_at: now,
-            data: to_json(&a)?,
-        };
-        self.store.save_dossier(&stored, &DutyNote { at: now, actor: p.user.display_name.clone(), what }).await?;
+        self.store.save_dossier(&stored(&a, now)?, &DutyNote { at: now, actor: p.user.display_name.clone(), what }).await?;
         self.assessment(p, id).await
     }
 

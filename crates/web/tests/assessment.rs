@@ -9,7 +9,7 @@ mod common;
 
 use axum::body::Body;
 use axum::http::{header, Method, Request, StatusCode};
-use common::{harness_with, Backend, H};
+use common::{field_value as field, harness_with, post_form, session, Backend, H};
 use serde_json::{json, Value};
 
 on_both_backends!(a_project_is_assessed_through_six_steps_and_filed, the_portal_and_console_pages_carry_the_workflow);
@@ -143,54 +143,34 @@ async fn a_project_is_assessed_through_six_steps_and_filed(b: Backend) {
     assert_eq!(st, StatusCode::NOT_FOUND);
 }
 
-async fn session(h: &H, user: &str) -> String {
-    let (_, login) = h.call(Method::POST, "/api/v1/auth/login", None, Some(json!({ "username": user, "password": redress_app::demo::DEMO_PASSWORD }))).await;
-    login["token"].as_str().unwrap().to_string()
-}
 
-async fn page(h: &H, cookie: &str, path: &str) -> (StatusCode, String) {
-    let req = Request::get(path).header(header::COOKIE, cookie).body(Body::empty()).unwrap();
-    let (st, _, body) = h.raw(req).await;
-    (st, String::from_utf8(body).unwrap())
-}
 
-async fn post(h: &H, cookie: &str, path: &str, form: &[(&str, &str)]) -> (StatusCode, String) {
-    let req = Request::post(path).header(header::COOKIE, cookie).header(header::CONTENT_TYPE, "application/x-www-form-urlencoded").body(Body::from(serde_urlencoded::to_string(form).unwrap())).unwrap();
-    let (st, headers, body) = h.raw(req).await;
-    let loc = headers.get(header::LOCATION).map(|v| v.to_str().unwrap().to_string()).unwrap_or_default();
-    (st, if st == StatusCode::SEE_OTHER { loc } else { String::from_utf8(body).unwrap() })
-}
 
-fn field(html: &str, name: &str) -> String {
-    let key = format!("name=\"{name}\" value=\"");
-    let start = html.find(&key).unwrap_or_else(|| panic!("no {name}")) + key.len();
-    html[start..start + html[start..].find('"').unwrap()].to_string()
-}
 
 async fn the_portal_and_console_pages_carry_the_workflow(b: Backend) {
     let h = harness_with(b, false).await;
     let town = h.org_id("城关镇").await;
     let housing = h.org_id("县住房和城乡建设局").await;
     h.as_user("admin", Method::PUT, "/api/v1/assessment-projects", Some(register(town, housing, None))).await;
-    let cookie = format!("redress_session={}", session(&h, "head").await);
-    let (st, html) = page(&h, &cookie, "/console/assessments").await;
+    let cookie = session(&h, "head").await;
+    let (st, html) = common::page(&h, &cookie, "/console/assessments").await;
     assert_eq!(st, StatusCode::OK);
     assert!(html.contains("城关镇垃圾中转站建设") && html.contains("启动评估"), "the register with the start button");
     let token = field(&html, "csrf");
-    let (st, to) = post(&h, &cookie, "/console/assessments", &[("csrf", &token), ("project", "2026-007")]).await;
+    let (st, to) = post_form(&h, &cookie, "/console/assessments", &[("csrf", &token), ("project", "2026-007")]).await;
     assert_eq!(st, StatusCode::SEE_OTHER, "{to}");
-    let (_, html) = page(&h, &cookie, &to).await;
+    let (_, html) = common::page(&h, &cookie, &to).await;
     assert!(html.contains("第1步 制定评估方案") && html.contains("填写评估方案（范围、方法、时间安排）") && html.contains("risk-matrix"));
     // A plan with a missing field keeps what was typed.
-    let (_, html) = post(&h, &cookie, &to, &[("csrf", &token), ("version", &field(&html, "version")), ("op", "plan"), ("scope", "周边住户"), ("methods", ""), ("schedule", "三月")]).await;
+    let (_, html) = post_form(&h, &cookie, &to, &[("csrf", &token), ("version", &field(&html, "version")), ("op", "plan"), ("scope", "周边住户"), ("methods", ""), ("schedule", "三月")]).await;
     assert!(html.contains("请填写评估方法") && html.contains("周边住户"), "error shown, input kept");
-    let (_, html) = post(&h, &cookie, &to, &[("csrf", &token), ("version", &field(&html, "version")), ("op", "plan"), ("scope", "周边住户"), ("methods", "问卷"), ("schedule", "三月")]).await;
+    let (_, html) = post_form(&h, &cookie, &to, &[("csrf", &token), ("version", &field(&html, "version")), ("op", "plan"), ("scope", "周边住户"), ("methods", "问卷"), ("schedule", "三月")]).await;
     assert!(html.contains("第2步 广泛征求意见"), "{html}");
-    let (_, html) = post(&h, &cookie, &to, &[("csrf", &token), ("version", &field(&html, "version")), ("op", "notice"), ("text", "公开征求意见 <b>x</b>"), ("from", "2026-03-01"), ("until", "2026-03-31")]).await;
+    let (_, html) = post_form(&h, &cookie, &to, &[("csrf", &token), ("version", &field(&html, "version")), ("op", "notice"), ("text", "公开征求意见 <b>x</b>"), ("from", "2026-03-01"), ("until", "2026-03-31")]).await;
     assert!(!html.contains("<b>x</b>"), "text stays text");
-    let (_, html) = post(&h, &cookie, &to, &[("csrf", &token), ("version", &field(&html, "version")), ("op", "questionnaire"), ("questions", "您对选址有何意见？"), ("groups", "周边居民\n沿街商户"), ("open", "1")]).await;
+    let (_, html) = post_form(&h, &cookie, &to, &[("csrf", &token), ("version", &field(&html, "version")), ("op", "questionnaire"), ("questions", "您对选址有何意见？"), ("groups", "周边居民\n沿街商户"), ("open", "1")]).await;
     assert!(html.contains("开放填写"));
-    let (_, html) = post(&h, &cookie, &to, &[("csrf", &token), ("version", &field(&html, "version")), ("op", "check"), ("step", "2"), ("item", "1"), ("done", "1")]).await;
+    let (_, html) = post_form(&h, &cookie, &to, &[("csrf", &token), ("version", &field(&html, "version")), ("op", "check"), ("step", "2"), ("item", "1"), ("done", "1")]).await;
     assert!(html.contains("✓ 发布评估公告"), "checklist ticked");
 
     // The portal: listed, an answer without a position is refused and kept, then accepted.
@@ -203,32 +183,39 @@ async fn the_portal_and_console_pages_carry_the_workflow(b: Backend) {
     let ptoken = field(&portal, "csrf");
     let id = to.rsplit('/').next().unwrap();
     let form = |position: &'static str| vec![("csrf", ptoken.clone()), ("group", "周边居民".to_string()), ("position", position.to_string()), ("answer", "离小区太近".to_string()), ("comment", "建议改址".to_string())];
-    let (st, html) = post(&h, &set_cookie, &format!("/consultations/{id}"), &form("").iter().map(|(k, v)| (*k, v.as_str())).collect::<Vec<_>>()).await;
+    let (st, html) = portal_post(&h, &set_cookie, &format!("/consultations/{id}"), &form("").iter().map(|(k, v)| (*k, v.as_str())).collect::<Vec<_>>()).await;
     assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{html}");
     assert!(html.contains("请选择您的态度") && html.contains("离小区太近") && html.contains("建议改址"), "kept");
-    let (st, html) = post(&h, &set_cookie, &format!("/consultations/{id}"), &form("oppose").iter().map(|(k, v)| (*k, v.as_str())).collect::<Vec<_>>()).await;
+    let (st, html) = portal_post(&h, &set_cookie, &format!("/consultations/{id}"), &form("oppose").iter().map(|(k, v)| (*k, v.as_str())).collect::<Vec<_>>()).await;
     assert_eq!(st, StatusCode::OK, "{html}");
     assert!(html.contains("感谢您参与意见征集"));
-    let (_, html) = page(&h, &cookie, &to).await;
+    let (_, html) = common::page(&h, &cookie, &to).await;
     assert!(html.contains("已收回问卷 <b id=\"responses\">1</b> 份"), "the tally counts the portal's answer");
 
     // The register on the console (administrators): a missing name keeps the input; then the
     // project is marked decided, which starts the follow-up of grievances after the decision.
-    let admin = format!("redress_session={}", session(&h, "admin").await);
-    let (_, html) = page(&h, &admin, "/console/assessments").await;
+    let admin = session(&h, "admin").await;
+    let (_, html) = common::page(&h, &admin, "/console/assessments").await;
     assert!(html.contains("登记或更新稳评事项"));
     let atoken = field(&html, "csrf");
     let (town_s, housing_s) = (town.to_string(), housing.to_string());
     let mut form = vec![("csrf", atoken.as_str()), ("id", "2026-007"), ("name", ""), ("kind", "project"), ("deciding_body", "县人民政府"), ("responsible_unit", housing_s.as_str()),
         ("assessing_body", "县住房和城乡建设局"), ("required", "1"), ("towns", town_s.as_str()), ("categories", "01"), ("assessment_from", "2026-01-01"), ("decided_on", "2026-03-01"), ("stage", "decided")];
-    let (_, html) = post(&h, &admin, "/console/assessments/register", &form).await;
+    let (_, html) = post_form(&h, &admin, "/console/assessments/register", &form).await;
     assert!(html.contains("请填写事项名称") && html.contains("县人民政府"), "error shown, input kept");
     form[2] = ("name", "城关镇垃圾中转站建设");
-    let (_, html) = post(&h, &admin, "/console/assessments/register", &form).await;
+    let (_, html) = post_form(&h, &admin, "/console/assessments/register", &form).await;
     assert!(html.contains("已保存稳评事项：城关镇垃圾中转站建设") && html.contains("第3步 分析预测风险"), "{html}");
     let (_, list) = h.as_user("admin", Method::GET, "/api/v1/assessment-projects", None).await;
     assert_eq!((list.as_array().unwrap().len(), list[0]["stage"].as_str()), (1, Some("decided")), "replaced, not added: {list}");
     h.register().await;
     let (_, v) = h.as_user("head", Method::GET, &format!("/api/v1/assessments/{id}"), None).await;
     assert_eq!(v["complaints_after_decision"], 1);
+}
+
+/// POSTs a portal form with the visitor's cookies (the form token's): (status, body).
+async fn portal_post(h: &H, cookie: &str, path: &str, form: &[(&str, &str)]) -> (StatusCode, String) {
+    let req = Request::post(path).header(header::COOKIE, cookie).header(header::CONTENT_TYPE, "application/x-www-form-urlencoded").body(Body::from(serde_urlencoded::to_string(form).unwrap())).unwrap();
+    let (st, _, body) = h.raw(req).await;
+    (st, String::from_utf8(body).unwrap())
 }

@@ -9,7 +9,7 @@ mod common;
 use axum::body::Body;
 use axum::http::{header, Method, Request, StatusCode};
 use chrono::Duration;
-use common::{harness_with, Backend, H};
+use common::{csrf, harness_with, page, post_form, session, Backend};
 use serde_json::{json, Value};
 
 on_both_backends!(
@@ -22,34 +22,9 @@ on_both_backends!(
     monthly_report_has_charts_in_html_and_native_docx_charts
 );
 
-/// A console session for `user`: (session cookie value).
-async fn session(h: &H, user: &str) -> String {
-    let (st, login) = h.call(Method::POST, "/api/v1/auth/login", None, Some(json!({ "username": user, "password": redress_app::demo::DEMO_PASSWORD }))).await;
-    assert_eq!(st, StatusCode::OK, "{login}");
-    login["token"].as_str().unwrap().to_string()
-}
 
-async fn page(h: &H, session: &str, path: &str) -> (StatusCode, String) {
-    let req = Request::get(path).header(header::COOKIE, format!("redress_session={session}")).body(Body::empty()).unwrap();
-    let (st, _, body) = h.raw(req).await;
-    (st, String::from_utf8(body).unwrap())
-}
 
-async fn post_form(h: &H, session: &str, path: &str, form: &[(&str, &str)]) -> (StatusCode, String) {
-    let req = Request::post(path)
-        .header(header::COOKIE, format!("redress_session={session}"))
-        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-        .body(Body::from(serde_urlencoded::to_string(form).unwrap()))
-        .unwrap();
-    let (st, headers, body) = h.raw(req).await;
-    let loc = headers.get(header::LOCATION).map(|v| v.to_str().unwrap().to_string()).unwrap_or_default();
-    (st, if st == StatusCode::SEE_OTHER { loc } else { String::from_utf8(body).unwrap() })
-}
 
-fn csrf(html: &str) -> String {
-    let start = html.find("name=\"csrf\" value=\"").expect("csrf field") + "name=\"csrf\" value=\"".len();
-    html[start..start + html[start..].find('"').unwrap()].to_string()
-}
 
 fn row(coverage: &Value, unit: i64) -> &Value {
     coverage["rows"].as_array().unwrap().iter().find(|r| r["unit"] == unit).unwrap_or_else(|| panic!("no row for {unit}: {coverage}"))

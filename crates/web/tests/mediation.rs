@@ -10,7 +10,7 @@ mod common;
 use axum::body::Body;
 use axum::http::{header, Method, Request, StatusCode};
 use chrono::Duration;
-use common::{harness_with, Backend, H};
+use common::{csrf, field_value, harness_with, page, post_form, session, Backend, H};
 use serde_json::{json, Value};
 
 on_both_backends!(
@@ -262,38 +262,10 @@ async fn refusal_failure_visibility_and_statistics(b: Backend) {
     assert_eq!(after["stats"]["total"], s["stats"]["total"]);
 }
 
-async fn session(h: &H, user: &str) -> String {
-    let (st, login) = h.call(Method::POST, "/api/v1/auth/login", None, Some(json!({ "username": user, "password": redress_app::demo::DEMO_PASSWORD }))).await;
-    assert_eq!(st, StatusCode::OK, "{login}");
-    login["token"].as_str().unwrap().to_string()
-}
 
-async fn page(h: &H, session: &str, path: &str) -> (StatusCode, String) {
-    let req = Request::get(path).header(header::COOKIE, format!("redress_session={session}")).body(Body::empty()).unwrap();
-    let (st, _, body) = h.raw(req).await;
-    (st, String::from_utf8(body).unwrap())
-}
 
-async fn post_form(h: &H, session: &str, path: &str, form: &[(&str, &str)]) -> (StatusCode, String) {
-    let req = Request::post(path)
-        .header(header::COOKIE, format!("redress_session={session}"))
-        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-        .body(Body::from(serde_urlencoded::to_string(form).unwrap()))
-        .unwrap();
-    let (st, headers, body) = h.raw(req).await;
-    let loc = headers.get(header::LOCATION).map(|v| v.to_str().unwrap().to_string()).unwrap_or_default();
-    (st, if st == StatusCode::SEE_OTHER { loc } else { String::from_utf8(body).unwrap() })
-}
 
-fn csrf(html: &str) -> String {
-    let start = html.find("name=\"csrf\" value=\"").expect("csrf field") + "name=\"csrf\" value=\"".len();
-    html[start..start + html[start..].find('"').unwrap()].to_string()
-}
 
-fn version(html: &str) -> String {
-    let start = html.find("name=\"version\" value=\"").expect("version field") + "name=\"version\" value=\"".len();
-    html[start..start + html[start..].find('"').unwrap()].to_string()
-}
 
 async fn console_pages_register_mediate_and_refer_a_case(b: Backend) {
     let h = harness_with(b, false).await;
@@ -331,11 +303,11 @@ async fn console_pages_register_mediate_and_refer_a_case(b: Backend) {
     let (_, html) = page(&h, &clerk, &to).await;
     assert!(html.contains("已受理") && html.contains("申请人：张甲"), "{html}");
     // Mediator and a session through the forms.
-    let (_, html) = post_form(&h, &clerk, &to, &[("csrf", &token), ("version", &version(&html)), ("op", "prepare"), ("parties", "申请人：张甲\n被申请人：王乙"), ("mediators", &mid), ("chosen", "parties")]).await;
+    let (_, html) = post_form(&h, &clerk, &to, &[("csrf", &token), ("version", &field_value(&html, "version")), ("op", "prepare"), ("parties", "申请人：张甲\n被申请人：王乙"), ("mediators", &mid), ("chosen", "parties")]).await;
     assert!(html.contains("周调解（当事人选择）") || html.contains("当事人选择"), "{html}");
-    let (_, html) = post_form(&h, &clerk, &to, &[("csrf", &token), ("version", &version(&html)), ("op", "session"), ("on", "2026-03-02"), ("public", "0"), ("record", "")]).await;
+    let (_, html) = post_form(&h, &clerk, &to, &[("csrf", &token), ("version", &field_value(&html, "version")), ("op", "session"), ("on", "2026-03-02"), ("public", "0"), ("record", "")]).await;
     assert!(html.contains("请填写调解笔录"), "an empty record is refused");
-    let (_, html) = post_form(&h, &clerk, &to, &[("csrf", &token), ("version", &version(&html)), ("op", "session"), ("on", "2026-03-02"), ("public", "1"), ("record", "双方陈述 <script>x</script>")]).await;
+    let (_, html) = post_form(&h, &clerk, &to, &[("csrf", &token), ("version", &field_value(&html, "version")), ("op", "session"), ("on", "2026-03-02"), ("public", "1"), ("record", "双方陈述 <script>x</script>")]).await;
     assert!(html.contains("第1次调解") && html.contains("调解中") && !html.contains("<script>x"), "{html}");
     // A stale version is refused with a message, not lost silently.
     let (_, html) = post_form(&h, &clerk, &to, &[("csrf", &token), ("version", "1"), ("op", "fail"), ("reason", "分歧大")]).await;

@@ -4,7 +4,6 @@
 //! consultations with their notice and questionnaire (`/consultations`). A form with an error is
 //! shown again with what was typed.
 
-use std::collections::BTreeMap;
 use std::net::SocketAddr;
 
 use askama::Template;
@@ -19,7 +18,7 @@ use redress_app::AppError;
 use redress_domain::assessment::{Dimension, Level, Project};
 use redress_domain::{local_date, OrgId};
 
-use super::console::{app_error_page, cfg, csrf_ok, layout, staff, town_options, unit_options, Layout};
+use super::console::{app_error_page, cfg, csrf_ok, invalid_or_page, layout, staff, town_options, unit_options, Layout};
 use super::forms::Options;
 use super::forms::{self, local_time, Fields};
 use super::{client_of, render, render_status, see_other, text};
@@ -34,34 +33,8 @@ pub fn routes() -> Router<AppState> {
         .route("/consultations/:id", axum::routing::post(respond))
 }
 
-#[derive(Default)]
-struct Form(BTreeMap<String, String>);
+type Form = super::forms::FormEcho;
 
-impl Form {
-    fn of(f: &Fields) -> Form {
-        let mut m: BTreeMap<String, String> = BTreeMap::new();
-        for (k, v) in &f.0 {
-            m.entry(k.clone())
-                .and_modify(|x| {
-                    x.push('\n');
-                    x.push_str(v)
-                })
-                .or_insert_with(|| v.clone());
-        }
-        Form(m)
-    }
-    fn get(&self, k: &str) -> &str {
-        self.0.get(k).map_or("", String::as_str)
-    }
-}
-
-#[allow(clippy::result_large_err)] // the Err is the response the handler returns at once
-fn invalid_or_page(e: AppError) -> Result<String, Response> {
-    match e {
-        e @ (AppError::Invalid { .. } | AppError::Store(redress_store::StoreError::Conflict { .. }) | AppError::Forbidden(_)) => Ok(e.to_string()),
-        e => Err(app_error_page(&e)),
-    }
-}
 
 // ----- the register and the list -----
 

@@ -72,6 +72,16 @@ fn url_encode(s: &str) -> String {
 }
 
 /// A failure that is not about one form field, as a page.
+/// A field error or a concurrent change, as the message to show above the form again; any
+/// other error as its error page.
+#[allow(clippy::result_large_err)] // the Err is the response the handler returns at once
+pub(super) fn invalid_or_page(e: AppError) -> Result<String, Response> {
+    match e {
+        e @ (AppError::Invalid { .. } | AppError::Store(redress_store::StoreError::Conflict { .. })) => Ok(e.to_string()),
+        e => Err(app_error_page(&e)),
+    }
+}
+
 pub(super) fn app_error_page(e: &AppError) -> Response {
     let status = crate::error::ApiError(clone_error(e)).status();
     let title = match status {

@@ -22,7 +22,7 @@ use redress_domain::{local_date, OrgId, Role};
 use redress_store::{DutyReminder, NilReport};
 use serde::Deserialize;
 
-use super::console::{app_error_page, category_options, cfg, csrf_ok, layout, staff, unit_options, Layout};
+use super::console::{app_error_page, category_options, cfg, csrf_ok, invalid_or_page, layout, staff, unit_options, Layout};
 use super::forms::{local_time, place_options, Fields, Options};
 use super::{render, see_other, text};
 use crate::AppState;
@@ -53,14 +53,6 @@ async fn annual(State(s): State<AppState>, headers: HeaderMap, Query(q): Query<A
     }
 }
 
-/// A field error's message to show on the form, or the error page for anything else.
-#[allow(clippy::result_large_err)] // the Err is the response the handler returns at once
-fn invalid_or_page(e: AppError) -> Result<String, Response> {
-    match e {
-        e @ AppError::Invalid { .. } => Ok(e.to_string()),
-        e => Err(app_error_page(&e)),
-    }
-}
 
 // ----- 零报告 -----
 

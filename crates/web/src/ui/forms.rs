@@ -173,3 +173,27 @@ pub fn place_options(cfg: &redress_app::config::Config) -> Options {
     v.sort_by(|a, b| a.1.cmp(&b.1));
     v.into_iter().map(|(id, n)| (id.to_string(), n)).collect()
 }
+
+/// What was typed into a form, to fill it again after an error; repeated fields are joined by
+/// line breaks (a list of checkboxes or lines).
+#[derive(Default)]
+pub struct FormEcho(pub std::collections::BTreeMap<String, String>);
+
+impl FormEcho {
+    pub fn of(f: &Fields) -> FormEcho {
+        let mut m: std::collections::BTreeMap<String, String> = std::collections::BTreeMap::new();
+        for (k, v) in &f.0 {
+            m.entry(k.clone())
+                .and_modify(|x| {
+                    x.push('\n');
+                    x.push_str(v)
+                })
+                .or_insert_with(|| v.clone());
+        }
+        FormEcho(m)
+    }
+
+    pub fn get(&self, k: &str) -> &str {
+        self.0.get(k).map_or("", String::as_str)
+    }
+}

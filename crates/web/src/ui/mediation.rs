@@ -4,7 +4,6 @@
 //! mediators (`/console/mediation/registry`). A form with an error is shown again with what was
 //! typed and the message; nothing typed is lost.
 
-use std::collections::BTreeMap;
 
 use askama::Template;
 use axum::body::Bytes;
@@ -22,7 +21,7 @@ use redress_domain::mediation::{CommitteeMember, Gender, MemberRole};
 use redress_domain::{local_date, OrgId};
 use serde::Deserialize;
 
-use super::console::{app_error_page, cfg, csrf_ok, layout, staff, Layout};
+use super::console::{app_error_page, cfg, csrf_ok, invalid_or_page, layout, staff, Layout};
 use super::forms::{local_time, place_options, Fields, Options};
 use super::{render, see_other, text};
 use crate::AppState;
@@ -50,34 +49,8 @@ async fn refer(State(s): State<AppState>, headers: HeaderMap, Path(case): Path<i
 }
 
 /// What was typed into a form, to fill it again after an error.
-#[derive(Default)]
-struct Form(BTreeMap<String, String>);
+type Form = super::forms::FormEcho;
 
-impl Form {
-    fn of(f: &Fields) -> Form {
-        let mut m = BTreeMap::new();
-        for (k, v) in &f.0 {
-            m.entry(k.clone()).and_modify(|x: &mut String| {
-                x.push('\n');
-                x.push_str(v)
-            }).or_insert_with(|| v.clone());
-        }
-        Form(m)
-    }
-    fn get(&self, k: &str) -> &str {
-        self.0.get(k).map_or("", String::as_str)
-    }
-}
-
-/// A field error's message, or the error page for anything else.
-#[allow(clippy::result_large_err)] // the Err is the response the handler returns at once
-fn invalid_or_page(e: AppError) -> Result<String, Response> {
-    match e {
-        e @ AppError::Invalid { .. } => Ok(e.to_string()),
-        e @ AppError::Store(redress_store::StoreError::Conflict { .. }) => Ok(e.to_string()),
-        e => Err(app_error_page(&e)),
-    }
-}
 
 /// "申请人：张三" lines (or "张三") into parties; a line without a role is a party of the
 /// role the line's position suggests (first applicant, then respondent).

@@ -194,3 +194,43 @@ impl H {
         body
     }
 }
+
+// ----- console pages as a browser without JavaScript sees them -----
+
+/// Signs `user` in through the API; the session token doubles as the console's cookie value.
+pub async fn session(h: &H, user: &str) -> String {
+    let (st, login) = h.call(Method::POST, "/api/v1/auth/login", None, Some(json!({ "username": user, "password": redress_app::demo::DEMO_PASSWORD }))).await;
+    assert_eq!(st, StatusCode::OK, "{login}");
+    login["token"].as_str().unwrap().to_string()
+}
+
+/// GET with the session cookie: (status, body).
+pub async fn page(h: &H, session: &str, path: &str) -> (StatusCode, String) {
+    let req = Request::get(path).header(header::COOKIE, format!("redress_session={session}")).body(Body::empty()).unwrap();
+    let (st, _, body) = h.raw(req).await;
+    (st, String::from_utf8(body).unwrap())
+}
+
+/// POSTs a form with the session cookie: (status, the redirect's location or the body).
+pub async fn post_form(h: &H, session: &str, path: &str, form: &[(&str, &str)]) -> (StatusCode, String) {
+    let req = Request::post(path)
+        .header(header::COOKIE, format!("redress_session={session}"))
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(Body::from(serde_urlencoded::to_string(form).unwrap()))
+        .unwrap();
+    let (st, headers, body) = h.raw(req).await;
+    let loc = headers.get(header::LOCATION).map(|v| v.to_str().unwrap().to_string()).unwrap_or_default();
+    (st, if st == StatusCode::SEE_OTHER { loc } else { String::from_utf8(body).unwrap() })
+}
+
+/// The value of the first hidden or text field `name` in a page.
+pub fn field_value(html: &str, name: &str) -> String {
+    let key = format!("name=\"{name}\" value=\"");
+    let start = html.find(&key).unwrap_or_else(|| panic!("no field {name}")) + key.len();
+    html[start..start + html[start..].find('"').unwrap()].to_string()
+}
+
+/// The page's CSRF token.
+pub fn csrf(html: &str) -> String {
+    field_value(html, "csrf")
+}
