@@ -168,6 +168,33 @@ pub struct Assessment {
     pub started_at: DateTime<Utc>,
 }
 
+impl Assessment {
+    /// A new assessment of `project`, with nothing recorded yet (id and version 0).
+    pub fn new(project: &Project, by: &str, at: DateTime<Utc>) -> Assessment {
+        Assessment {
+            id: 0,
+            version: 0,
+            project_id: project.id.clone(),
+            project_name: project.name.clone(),
+            org: project.responsible_unit,
+            plan: None,
+            checked: BTreeMap::new(),
+            notice: None,
+            questions: vec![],
+            questionnaire_open: false,
+            groups: vec![],
+            meetings: vec![],
+            risks: vec![],
+            conclusion: None,
+            measures: vec![],
+            filing: None,
+            follow_ups: vec![],
+            started_by: by.to_string(),
+            started_at: at,
+        }
+    }
+}
+
 /// One resident's answer from the portal (anonymous).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Response {
@@ -637,27 +664,7 @@ impl App {
             return Err(AppError::invalid("project", format!("该事项已开展评估（编号{}）", existing.id)));
         }
         let now = self.now();
-        let a = Assessment {
-            id: 0,
-            version: 0,
-            project_id: project.id.clone(),
-            project_name: project.name.clone(),
-            org: project.responsible_unit,
-            plan: None,
-            checked: BTreeMap::new(),
-            notice: None,
-            questions: vec![],
-            questionnaire_open: false,
-            groups: vec![],
-            meetings: vec![],
-            risks: vec![],
-            conclusion: None,
-            measures: vec![],
-            filing: None,
-            follow_ups: vec![],
-            started_by: p.user.display_name.clone(),
-            started_at: now,
-        };
+        let a = Assessment::new(&project, &p.user.display_name, now);
         let id = self.store.save_dossier(&stored(&a, now)?, &DutyNote { at: now, actor: p.user.display_name.clone(), what: format!("启动“{}”社会稳定风险评估", a.project_name) }).await?;
         self.assessment(p, id).await
     }
@@ -979,27 +986,22 @@ mod tests {
     }
 
     fn fresh() -> Assessment {
-        Assessment {
-            id: 3,
-            version: 1,
-            project_id: "2026-007".into(),
-            project_name: "垃圾中转站".into(),
-            org: OrgId(5),
-            plan: None,
-            checked: BTreeMap::new(),
-            notice: None,
-            questions: vec![],
-            questionnaire_open: false,
-            groups: vec![],
-            meetings: vec![],
-            risks: vec![],
-            conclusion: None,
-            measures: vec![],
-            filing: None,
-            follow_ups: vec![],
-            started_by: "赵局长".into(),
-            started_at: Utc.with_ymd_and_hms(2026, 3, 1, 2, 0, 0).unwrap(),
-        }
+        let project = Project {
+            id: "2026-007".into(),
+            name: "垃圾中转站".into(),
+            kind: redress_domain::assessment::ProjectKind::Project,
+            deciding_body: "县人民政府".into(),
+            responsible_unit: OrgId(5),
+            assessing_body: "县住建局".into(),
+            assessment_required: true,
+            required_reason: String::new(),
+            towns: vec![OrgId(30)],
+            categories: vec!["01".into()],
+            assessment_from: d("2026-01-01"),
+            decided_on: None,
+            stage: ProjectStage::Assessing,
+        };
+        Assessment { id: 3, version: 1, ..Assessment::new(&project, "赵局长", Utc.with_ymd_and_hms(2026, 3, 1, 2, 0, 0).unwrap()) }
     }
 
     fn run(a: Assessment, s: AssessmentStep, tally: Tally) -> AppResult<Assessment> {
