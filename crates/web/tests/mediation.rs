@@ -19,7 +19,8 @@ on_both_backends!(
     refusal_failure_visibility_and_statistics,
     console_pages_register_mediate_and_refer_a_case,
     demo_has_committees_and_disputes_at_every_stage,
-    a_screening_finding_becomes_a_dispute
+    a_screening_finding_becomes_a_dispute,
+    every_role_opens_the_mediation_and_assessment_pages
 );
 
 fn committee(town: i64, members: Value) -> Value {
@@ -366,4 +367,32 @@ async fn a_screening_finding_becomes_a_dispute(b: Backend) {
     let d = list.as_array().unwrap().iter().find(|d| d["number"] == number.as_str()).expect("the dispute is registered");
     assert_eq!(d["source"]["kind"], "initiative");
     assert!(d["source_note"].as_str().unwrap().contains(&format!("排查{id}-{town}-1")) && d["summary"].as_str().unwrap().contains("宅基地界址争议"), "{d}");
+}
+
+/// Every role opens the new pages without an error page; only the offices see the forms.
+async fn every_role_opens_the_mediation_and_assessment_pages(b: Backend) {
+    let h = harness_with(b, false).await;
+    h.app.seed_mediation_demo(1).await.unwrap();
+    h.app.seed_assessment_demo(1).await.unwrap();
+    let (_, list) = h.as_user("admin", Method::GET, "/api/v1/mediation/disputes", None).await;
+    let dispute = list[0]["id"].as_i64().unwrap();
+    let (_, assessments) = h.as_user("admin", Method::GET, "/api/v1/assessments", None).await;
+    let assessment = assessments[0]["id"].as_i64().unwrap();
+    for user in ["clerk", "handler", "head", "supervisor", "leader", "admin", "auditor", "town_clerk"] {
+        let s = session(&h, user).await;
+        for path in ["/console/mediation".to_string(), "/console/mediation/registry".into(), format!("/console/mediation/{dispute}"), "/console/assessments".into(), format!("/console/assessments/{assessment}")] {
+            let (st, html) = page(&h, &s, &path).await;
+            assert!(st == StatusCode::OK || st == StatusCode::NOT_FOUND || st == StatusCode::FORBIDDEN, "{user} {path}: {st}");
+            assert!(!html.contains("页面生成失败"), "{user} {path}");
+            if user == "auditor" && st == StatusCode::OK {
+                assert!(!html.contains("name=\"op\" value=\"session\"") && !html.contains("登记纠纷</h2>"), "the auditor reads only: {path}");
+            }
+        }
+    }
+    let (_, portal) = {
+        let req = Request::get("/consultations").body(Body::empty()).unwrap();
+        let (st, _, body) = h.raw(req).await;
+        (st, String::from_utf8(body).unwrap())
+    };
+    assert!(portal.contains("老旧小区改造") && portal.contains("您对加装电梯的费用分摊方式有何意见？"), "the demo consultation is on the portal");
 }
