@@ -36,6 +36,9 @@ pub struct UserView {
     pub disabled: bool,
 }
 
+/// Years after archiving that personal data is kept (cases and mediation disputes).
+pub const RETENTION_YEARS: i64 = 5;
+
 impl App {
     pub async fn user_view(&self, u: &User) -> AppResult<UserView> {
         let cfg = self.cfg().await?;
@@ -198,6 +201,21 @@ impl App {
         self.store.put_setting(KEY_TAXONOMY, &serde_json::to_string(t).expect("taxonomy serializes")).await?;
         self.config.invalidate();
         Ok(())
+    }
+
+    /// Once a Beijing day (run by the housekeeping job): deletes personal data past the
+    /// retention period — of cases and of mediation disputes archived more than
+    /// [`RETENTION_YEARS`] ago. Returns what it did, or `None` if it already ran today.
+    pub async fn purge_personal_data_daily(&self) -> AppResult<Option<(u64, u64)>> {
+        const KEY: &str = "retention_purged_on";
+        let today = redress_domain::local_date(self.now()).to_string();
+        if self.store.get_setting(KEY).await?.as_deref() == Some(today.as_str()) {
+            return Ok(None);
+        }
+        let cases = self.purge_expired_personal_data(RETENTION_YEARS).await?;
+        let disputes = self.purge_expired_dispute_names(RETENTION_YEARS).await?;
+        self.store.put_setting(KEY, &today).await?;
+        Ok(Some((cases, disputes)))
     }
 
     /// Deletes the personal data of cases archived more than `years` ago, recording a

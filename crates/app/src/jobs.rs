@@ -282,7 +282,11 @@ impl App {
                 let now = self.now();
                 let sessions = self.store.purge_sessions(now).await?;
                 let windows = self.store.purge_rate_windows(now - chrono::Duration::hours(1)).await?;
-                Ok(format!("清理过期会话 {sessions} 个、限流计数 {windows} 条"))
+                let retention = match self.purge_personal_data_daily().await? {
+                    Some((cases, disputes)) => format!("；个人信息到期删除：事项 {cases} 件、调解纠纷 {disputes} 件"),
+                    None => String::new(),
+                };
+                Ok(format!("清理过期会话 {sessions} 个、限流计数 {windows} 条{retention}"))
             }
             NIL_REPORT_CHECK => self.check_nil_reports(job, slot).await,
             MEDIATION_REMINDERS => self.remind_mediation(job, slot).await,

@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, NaiveDate, Utc};
 use redress_domain::mediation::{self as rules, Action, Committee, CommitteeMember, Gender, Source, Stage};
 use redress_domain::{local_date, CaseId, OrgId, Role};
-use redress_store::{DossierQuery, DutyNote, DutyReminder, StoreError, StoredDossier};
+use redress_store::{AccessRecord, DossierQuery, DutyNote, DutyReminder, StoreError, StoredDossier};
 use serde::{Deserialize, Serialize};
 
 use crate::auth::Principal;
@@ -285,6 +285,9 @@ pub struct Dispute {
     pub archived_at: Option<DateTime<Utc>>,
     pub registered_by: String,
     pub registered_at: DateTime<Utc>,
+    /// The names of parties and invitees were deleted at the end of the retention period.
+    #[serde(default)]
+    pub personal_data_purged: bool,
 }
 
 impl Dispute {
@@ -790,7 +793,67 @@ fn check_parties(parties: &[Party]) -> AppResult<Vec<Party>> {
 
 // ===================================================================== use cases
 
+/// The dispute with the names of parties and invitees masked (lists, linked cases, readers who
+/// only read).
+fn masked(mut d: Dispute) -> Dispute {
+    for x in &mut d.parties {
+        x.name = redress_domain::personal::mask_name(&x.name);
+    }
+    for x in &mut d.invited {
+        x.name = redress_domain::personal::mask_name(&x.name);
+    }
+    d
+}
+
+/// Written in place of deleted names.
+pub const PURGED_NAME: &str = "（已按保存期限删除）";
+
 impl App {
+    /// Records that `p` read the names of a dispute's parties (the personal-data access log,
+    /// under the linked case or 0), for `what`.
+    async fn log_parties_read(&self, p: &Principal, d: &Dispute, what: &str) -> AppResult<()> {
+        if d.parties.is_empty() && d.invited.is_empty() || d.personal_data_purged {
+            return Ok(());
+        }
+        self.store
+            .record_access(AccessRecord {
+                at: self.now(),
+                user_id: p.user.id,
+                username: p.user.username.clone(),
+                case_id: CaseId(d.case_id().unwrap_or(0)),
+                fields: vec!["parties".into()],
+                purpose: format!("人民调解{}：{}", d.number, what),
+            })
+            .await?;
+        Ok(())
+    }
+
+    /// Deletes the names of parties and invitees of disputes archived more than `years` ago
+    /// (the retention period of personal data); returns how many disputes.
+    pub async fn purge_expired_dispute_names(&self, years: i64) -> AppResult<u64> {
+        let cutoff = self.now() - chrono::Duration::days(365 * years);
+        let q = DossierQuery { kind: KIND_DISPUTE.into(), status: Some("archived".into()), limit: LIST_MAX * 50, ..Default::default() };
+        let mut n = 0;
+        for sd in self.store.list_dossiers(&q).await? {
+            let mut d = decode_dispute(&sd)?;
+            if d.personal_data_purged || d.archived_at.is_none_or(|a| a > cutoff) {
+                continue;
+            }
+            for x in &mut d.parties {
+                x.name = PURGED_NAME.into();
+            }
+            for x in &mut d.invited {
+                x.name = PURGED_NAME.into();
+            }
+            d.personal_data_purged = true;
+            let now = self.now();
+            let stored = StoredDossier { updated_at: now, data: to_json(&d)?, ..sd };
+            self.store.save_dossier(&stored, &DutyNote { at: now, actor: "系统".into(), what: format!("归档满{years}年，按保存期限删除当事人和受邀人员姓名") }).await?;
+            n += 1;
+        }
+        Ok(n)
+    }
+
     fn may_read_mediation(&self, p: &Principal, org: OrgId) -> bool {
         p.may_see(&[org]) && (p.has_any(MEDIATION_ROLES) || p.has_any(&[Role::Leader, Role::Auditor]))
     }
@@ -976,6 +1039,7 @@ impl App {
             archived_at: None,
             registered_by: p.user.display_name.clone(),
             registered_at: now,
+            personal_data_purged: false,
         };
         let mut what = format!("登记纠纷（{}，{}）", d.source_label(), d.type_label());
         if !refused.is_empty() {
@@ -1054,7 +1118,7 @@ impl App {
         for d in self.store.list_dossiers(&q).await? {
             let x = decode_dispute(&d)?;
             if self.may_read_mediation(p, x.org) || p.has_any(MEDIATION_ROLES) {
-                out.push(x);
+                out.push(masked(x));
             }
         }
         Ok(out)
@@ -1069,8 +1133,13 @@ impl App {
         Ok(x)
     }
 
-    /// Disputes `p` may see, newest first; `stage` filters by status key.
+    /// Disputes `p` may see, newest first, the names masked (a list is not where they are
+    /// read); `status` filters by status key.
     pub async fn disputes(&self, p: &Principal, status: Option<&str>) -> AppResult<Vec<Dispute>> {
+        Ok(self.disputes_raw(p, status).await?.into_iter().map(masked).collect())
+    }
+
+    async fn disputes_raw(&self, p: &Principal, status: Option<&str>) -> AppResult<Vec<Dispute>> {
         let q = DossierQuery {
             kind: KIND_DISPUTE.into(),
             orgs: p.visible.clone(),
@@ -1091,10 +1160,10 @@ impl App {
         let history = self.store.dossier_history(id).await?;
         let today = local_date(self.now());
         let may_act = p.has_any(MEDIATION_ROLES);
-        if !may_act {
-            for x in &mut d.parties {
-                x.name = redress_domain::personal::mask_name(&x.name);
-            }
+        if may_act {
+            self.log_parties_read(p, &d, "查看纠纷").await?;
+        } else {
+            d = masked(d);
         }
         let case_number = match d.case_id() {
             Some(c) => match self.store.get_case(CaseId(c)).await? {
@@ -1136,7 +1205,7 @@ impl App {
 
     /// Figures over the disputes `p` may see.
     pub async fn mediation_stats(&self, p: &Principal) -> AppResult<DisputeStats> {
-        let all = self.disputes(p, None).await?;
+        let all = self.disputes_raw(p, None).await?;
         Ok(stats(&all, local_date(self.now())))
     }
 
@@ -1194,6 +1263,7 @@ impl App {
         require_any(p, MEDIATION_ROLES)?;
         let d = self.dispute_raw(p, id).await?;
         let history = self.store.dossier_history(id).await?;
+        self.log_parties_read(p, &d, "生成卷宗").await?;
         Ok(archive_document(&d, &history))
     }
 
@@ -1201,7 +1271,9 @@ impl App {
     pub async fn agreement_document(&self, p: &Principal, id: i64) -> AppResult<crate::documents::Document> {
         require_any(p, MEDIATION_ROLES)?;
         let d = self.dispute_raw(p, id).await?;
-        agreement_document(&d).ok_or_else(|| AppError::invalid("document", "该纠纷没有书面调解协议"))
+        let doc = agreement_document(&d).ok_or_else(|| AppError::invalid("document", "该纠纷没有书面调解协议"))?;
+        self.log_parties_read(p, &d, "生成人民调解协议书").await?;
+        Ok(doc)
     }
 }
 
@@ -1405,6 +1477,7 @@ mod tests {
             archived_at: None,
             registered_by: "李登记".into(),
             registered_at: now(),
+            personal_data_purged: false,
         }
     }
 

@@ -20,7 +20,8 @@ on_both_backends!(
     console_pages_register_mediate_and_refer_a_case,
     demo_has_committees_and_disputes_at_every_stage,
     a_screening_finding_becomes_a_dispute,
-    every_role_opens_the_mediation_and_assessment_pages
+    every_role_opens_the_mediation_and_assessment_pages,
+    reading_party_names_is_logged_and_they_are_deleted_after_retention
 );
 
 fn committee(town: i64, members: Value) -> Value {
@@ -395,4 +396,44 @@ async fn every_role_opens_the_mediation_and_assessment_pages(b: Backend) {
         (st, String::from_utf8(body).unwrap())
     };
     assert!(portal.contains("老旧小区改造") && portal.contains("您对加装电梯的费用分摊方式有何意见？"), "the demo consultation is on the portal");
+}
+
+/// Party names are personal data: lists mask them, each full read is in the access log, and
+/// five years after archiving they are deleted (once a day, by the housekeeping job).
+async fn reading_party_names_is_logged_and_they_are_deleted_after_retention(b: Backend) {
+    let h = harness_with(b, false).await;
+    let town = h.org_id("城关镇").await;
+    let (cid, mid) = registry(&h, town).await;
+    let parties = json!([{ "name": "张德顺", "role": "applicant" }, { "name": "李建华", "role": "respondent" }]);
+    let (_, d) = h.as_user("town_clerk", Method::POST, "/api/v1/mediation/disputes", Some(json!({ "committee": cid, "source": "application", "dispute_type": "neighbour", "summary": "排水沟纠纷", "parties": parties }))).await;
+    let id = d["id"].as_i64().unwrap();
+    let (_, list) = h.as_user("town_clerk", Method::GET, "/api/v1/mediation/disputes", None).await;
+    let listed = list.as_array().unwrap().iter().find(|x| x["id"] == id).unwrap();
+    assert_ne!(listed["parties"][0]["name"], "张德顺", "a list masks the names: {listed}");
+    let (_, before) = h.as_user("auditor", Method::GET, "/api/v1/access-log?limit=1000", None).await;
+    let n0 = before["items"].as_array().unwrap().len();
+    let (_, v) = h.as_user("town_clerk", Method::GET, &format!("/api/v1/mediation/disputes/{id}"), None).await;
+    assert_eq!(v["dispute"]["parties"][0]["name"], "张德顺", "the mediator reads them");
+    let (_, after) = h.as_user("auditor", Method::GET, "/api/v1/access-log?limit=1000", None).await;
+    let items = after["items"].as_array().unwrap();
+    assert_eq!(items.len(), n0 + 1, "one read, one record");
+    assert!(items.iter().any(|r| r["username"] == "town_clerk" && r["purpose"].as_str().unwrap().contains("查看纠纷") && r["fields"] == json!(["parties"])), "{after}");
+
+    // Mediated, agreed orally, archived; five years on the names go.
+    for step in [
+        json!({ "action": "prepare", "parties": parties, "mediators": [mid] }),
+        json!({ "action": "session", "on": day(&h, 0), "public": false, "record": "说和" }),
+        json!({ "action": "agree", "written": false, "effective_on": day(&h, 0), "terms": "各自清理排水沟" }),
+        json!({ "action": "archive" }),
+    ] {
+        step_ok(&h, "town_clerk", id, step).await;
+    }
+    assert_eq!(h.app.purge_personal_data_daily().await.unwrap(), Some((0, 0)), "nothing is due yet");
+    assert_eq!(h.app.purge_personal_data_daily().await.unwrap(), None, "once a day");
+    h.clock.advance(Duration::days(365 * 5 + 2));
+    assert_eq!(h.app.purge_personal_data_daily().await.unwrap(), Some((0, 1)));
+    let (_, v) = h.as_user("town_clerk", Method::GET, &format!("/api/v1/mediation/disputes/{id}"), None).await;
+    assert_eq!(v["dispute"]["parties"][0]["name"], redress_app::mediation::PURGED_NAME);
+    assert_eq!(v["dispute"]["personal_data_purged"], true);
+    assert!(v["history"].as_array().unwrap().last().unwrap()["what"].as_str().unwrap().contains("按保存期限删除"));
 }
