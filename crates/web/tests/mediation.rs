@@ -290,6 +290,13 @@ async fn console_pages_register_mediate_and_refer_a_case(b: Backend) {
     assert!(html.contains("已登记调解员：周调解"), "{html}");
     let (_, mediators) = h.as_user("clerk", Method::GET, "/api/v1/mediation/mediators", None).await;
     let mid = mediators[0]["id"].as_i64().unwrap().to_string();
+    // 停用 and 启用 again from the registry page.
+    let (_, html) = post_form(&h, &clerk, "/console/mediation/registry", &[("csrf", &token), ("op", "toggle_mediator"), ("id", &mid), ("version", "1")]).await;
+    assert!(html.contains("已停用：周调解"), "{html}");
+    let (_, html) = post_form(&h, &clerk, "/console/mediation/registry", &[("csrf", &token), ("op", "toggle_mediator"), ("id", &mid), ("version", "1")]).await;
+    assert!(html.contains("已被他人更新"), "a stale version is refused: {html}");
+    let (_, html) = post_form(&h, &clerk, "/console/mediation/registry", &[("csrf", &token), ("op", "toggle_mediator"), ("id", &mid), ("version", "2")]).await;
+    assert!(html.contains("已启用：周调解"), "{html}");
 
     // Registration: a missing type keeps what was typed.
     let (_, html) = page(&h, &clerk, "/console/mediation").await;

@@ -421,6 +421,45 @@ async fn registry_save(State(s): State<AppState>, headers: HeaderMap, body: Byte
             };
             s.app.save_mediator(&p, None, &input).await.map(|m| format!("{}{}", text::MEDIATION_MEDIATOR_SAVED, m.name))
         }
+        // 停用/启用 an entry as it stands (the version read guards against a concurrent change).
+        "toggle_committee" => {
+            let id: i64 = f.get("id").parse().unwrap_or(0);
+            match s.app.committees(&p).await.map(|v| v.into_iter().find(|c| c.id == id)) {
+                Ok(Some(c)) => {
+                    let input = CommitteeInput {
+                        org: c.org,
+                        name: c.committee.name.clone(),
+                        members: c.committee.members.clone(),
+                        term_from: c.committee.term_from.to_string(),
+                        term_to: c.committee.term_to.to_string(),
+                        active: !c.active,
+                        version: f.get("version").parse().unwrap_or(0),
+                    };
+                    s.app.save_committee(&p, Some(id), &input).await.map(|c| format!("{}{}", if c.active { text::MEDIATION_ENABLED } else { text::MEDIATION_DISABLED }, c.committee.name))
+                }
+                Ok(None) => Err(AppError::NotFound("该调解委员会")),
+                Err(e) => Err(e),
+            }
+        }
+        "toggle_mediator" => {
+            let id: i64 = f.get("id").parse().unwrap_or(0);
+            match s.app.mediators(&p, None).await.map(|v| v.into_iter().find(|m| m.id == id)) {
+                Ok(Some(m)) => {
+                    let input = MediatorInput {
+                        committee: m.committee,
+                        name: m.name.clone(),
+                        gender: m.gender,
+                        specialty: m.specialty.clone(),
+                        full_time: m.full_time,
+                        active: !m.active,
+                        version: f.get("version").parse().unwrap_or(0),
+                    };
+                    s.app.save_mediator(&p, Some(id), &input).await.map(|m| format!("{}{}", if m.active { text::MEDIATION_ENABLED } else { text::MEDIATION_DISABLED }, m.name))
+                }
+                Ok(None) => Err(AppError::NotFound("该调解员")),
+                Err(e) => Err(e),
+            }
+        }
         _ => Err(AppError::invalid("op", text::MEDIATION_UNKNOWN_STEP)),
     };
     match result {

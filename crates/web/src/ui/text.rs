@@ -136,6 +136,8 @@ pub const MEDIATION_UNKNOWN_STEP: &str = "未知的办理事项";
 pub const MEDIATION_SAVED: &str = "已保存。";
 pub const MEDIATION_COMMITTEE_SAVED: &str = "已登记调解委员会：";
 pub const MEDIATION_MEDIATOR_SAVED: &str = "已登记调解员：";
+pub const MEDIATION_ENABLED: &str = "已启用：";
+pub const MEDIATION_DISABLED: &str = "已停用：";
 
 // ----- social stability risk assessment (issue 7) -----
 pub const ASSESSMENT_NUMBER: &str = "请填写数字";
