@@ -138,7 +138,26 @@ async fn list_render(s: &AppState, headers: &HeaderMap, status: Option<String>, 
     };
     let stats = mediation::stats(&all, local_date(s.app.now()));
     let may_register = p.has_any(MEDIATION_ROLES);
-    let reminders = if may_register { s.app.mediation_reminders(&p).await.unwrap_or_default().iter().take(20).map(mediation::reminder_text).collect() } else { vec![] };
+    // A reminder names the dispute by its number where the list has it.
+    let reminders = if may_register {
+        s.app
+            .mediation_reminders(&p)
+            .await
+            .unwrap_or_default()
+            .iter()
+            .take(20)
+            .map(|r| {
+                let text = mediation::reminder_text(r);
+                let id = r.period.split(':').next().unwrap_or("");
+                match all.iter().find(|d| d.id.to_string() == id) {
+                    Some(d) => text.replacen(&format!("纠纷{id}"), &d.number, 1),
+                    None => text,
+                }
+            })
+            .collect()
+    } else {
+        vec![]
+    };
     let committees = s.app.committees(&p).await.unwrap_or_default().into_iter().filter(|c| c.active).map(|c| (c.id.to_string(), c.committee.name)).collect();
     render(&ListPage {
         layout: Layout { flash, error, ..layout(&cfg, &p, &session) },
