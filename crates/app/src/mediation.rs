@@ -1251,7 +1251,7 @@ impl App {
         require_any(p, MEDIATION_ROLES)?;
         Ok(self
             .store
-            .duty_reminders(None, 500)
+            .duty_reminders(None, 5000)
             .await?
             .into_iter()
             .filter(|r| (r.kind == REMIND_CONFIRMATION || r.kind == REMIND_PERFORMANCE) && p.may_see(&[r.unit]))

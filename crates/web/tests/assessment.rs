@@ -182,10 +182,11 @@ async fn the_portal_and_console_pages_carry_the_workflow(b: Backend) {
     let set_cookie = headers.get_all(header::SET_COOKIE).iter().map(|v| v.to_str().unwrap().split(';').next().unwrap().to_string()).collect::<Vec<_>>().join("; ");
     let ptoken = field(&portal, "csrf");
     let id = to.rsplit('/').next().unwrap();
-    let form = |position: &'static str| vec![("csrf", ptoken.clone()), ("group", "周边居民".to_string()), ("position", position.to_string()), ("answer", "离小区太近".to_string()), ("comment", "建议改址".to_string())];
+    let form = |position: &'static str| vec![("csrf", ptoken.clone()), ("group", "周边居民".to_string()), ("town", town.to_string()), ("position", position.to_string()), ("answer", "离小区太近".to_string()), ("comment", "建议改址".to_string())];
     let (st, html) = portal_post(&h, &set_cookie, &format!("/consultations/{id}"), &form("").iter().map(|(k, v)| (*k, v.as_str())).collect::<Vec<_>>()).await;
     assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{html}");
     assert!(html.contains("请选择您的态度") && html.contains("离小区太近") && html.contains("建议改址"), "kept");
+    assert!(html.contains(&format!("value=\"{town}\" selected")) && html.contains("value=\"周边居民\" selected"), "choices kept");
     let (st, html) = portal_post(&h, &set_cookie, &format!("/consultations/{id}"), &form("oppose").iter().map(|(k, v)| (*k, v.as_str())).collect::<Vec<_>>()).await;
     assert_eq!(st, StatusCode::OK, "{html}");
     assert!(html.contains("感谢您参与意见征集"));

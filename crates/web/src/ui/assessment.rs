@@ -384,6 +384,9 @@ impl ConsultationsPage {
     fn answer(&self, i: &usize) -> &str {
         self.answers.get(*i).map_or("", String::as_str)
     }
+    fn town_chosen(&self, id: &i64) -> bool {
+        self.form.get("town") == id.to_string()
+    }
 }
 
 async fn consultations_page(s: &AppState, headers: &HeaderMap, status: StatusCode, at: i64, f: Option<&Fields>, message: Option<String>, error: Option<String>) -> Response {
