@@ -789,7 +789,7 @@ impl App {
     /// A resident's questionnaire answer (anonymous; the caller limits the rate).
     pub async fn submit_response(&self, id: i64, input: &ResponseInput) -> AppResult<()> {
         let c = self.public_consultations().await?.into_iter().find(|c| c.id == id && c.open).ok_or(AppError::NotFound("该问卷"))?;
-        if !c.groups.iter().any(|g| *g == input.group) {
+        if !c.groups.contains(&input.group) {
             return Err(AppError::invalid("group", "请选择您所属的群体"));
         }
         if let Some(t) = input.town {

@@ -183,6 +183,12 @@ async fn start(State(s): State<AppState>, headers: HeaderMap, body: Bytes) -> Re
 
 // ----- one assessment -----
 
+/// A row of the risk matrix: impact, then per likelihood the risk numbers in the cell and the
+/// cell's band (`low`, `medium`, `high`).
+type MatrixRow = (u8, Vec<(u8, String, &'static str)>);
+/// A step of the guide: number, name, and its checklist (item number, label, ticked).
+type StepChecklist = (usize, &'static str, Vec<(usize, &'static str, bool)>);
+
 #[derive(Template)]
 #[template(path = "console/assessment.html")]
 struct AssessmentPage {
@@ -191,7 +197,7 @@ struct AssessmentPage {
     towns: Vec<(String, String)>,
     today: String,
     /// The 5×5 matrix: rows impact 5..1, columns likelihood 1..5, each cell's risk numbers.
-    grid: Vec<(u8, Vec<(u8, String, &'static str)>)>,
+    grid: Vec<MatrixRow>,
     form: Form,
 }
 
@@ -199,7 +205,7 @@ impl AssessmentPage {
     fn at(&self, t: &chrono::DateTime<chrono::Utc>) -> String {
         local_time(*t)
     }
-    fn steps(&self) -> Vec<(usize, &'static str, Vec<(usize, &'static str, bool)>)> {
+    fn steps(&self) -> Vec<StepChecklist> {
         STEPS
             .iter()
             .enumerate()
@@ -241,7 +247,7 @@ impl AssessmentPage {
     }
 }
 
-fn grid(v: &AssessmentView) -> Vec<(u8, Vec<(u8, String, &'static str)>)> {
+fn grid(v: &AssessmentView) -> Vec<MatrixRow> {
     (1..=5u8)
         .rev()
         .map(|impact| {
