@@ -102,6 +102,9 @@ async fn a_project_is_assessed_through_six_steps_and_filed(b: Backend) {
     ok(&h, "head", id, json!({ "action": "file", "to": "县委政法委" })).await;
     let (st, _) = step(&h, "head", id, json!({ "action": "measure", "text": "x", "owner": "y", "deadline": "2026-03-10" })).await;
     assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "no edits while the filing is reviewed");
+    let leader = common::session(&h, "leader").await;
+    let (_, wb) = common::page(&h, &leader, "/console").await;
+    assert!(wb.contains("待审核的稳评报备") && wb.contains(&format!("/console/assessments/{id}")), "the leader's workbench lists the filing");
     let (st, _) = step(&h, "leader", id, json!({ "action": "review", "result": "returned" })).await;
     assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "a return needs a note");
     let v = ok(&h, "leader", id, json!({ "action": "review", "result": "returned", "note": "请补充应急处置预案" })).await;

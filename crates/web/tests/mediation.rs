@@ -169,6 +169,9 @@ async fn a_case_goes_to_mediation_and_ends_in_a_confirmed_performed_agreement(b:
     h.clock.advance(Duration::days(25));
     let r = h.app.remind_mediation("mediation_reminders", 3).await.unwrap();
     assert!(r.contains("新提醒 2 条"), "the confirmation window closes in 5 days, the second item is overdue: {r}");
+    let clerk = session(&h, "clerk").await;
+    let (_, wb) = common::page(&h, &clerk, "/console").await;
+    assert!(wb.contains("人民调解提醒") && wb.contains(&format!("/console/mediation/{id}")), "the workbench shows the reminders");
     let (_, reminders) = h.as_user("clerk", Method::GET, "/api/v1/mediation/reminders", None).await;
     let texts: Vec<&str> = reminders.as_array().unwrap().iter().map(|r| r["text"].as_str().unwrap()).collect();
     assert!(texts.iter().any(|t| t.contains("司法确认申请期限")), "{texts:?}");

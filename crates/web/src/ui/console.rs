@@ -207,6 +207,10 @@ struct WorkbenchPage {
     show_approvals: bool,
     /// 零报告 the person's unit still owes (routine duties, issue 6).
     nil_todo: Vec<redress_app::nil_reports::CoverageRow>,
+    /// Mediation reminders of the last week: (dispute id, text) (issue 7).
+    mediation_todo: Vec<(String, String)>,
+    /// Risk assessments filed and waiting for this leader's review: (id, project name).
+    reviews: Vec<(i64, String)>,
 }
 
 #[derive(Template)]
@@ -238,10 +242,41 @@ pub async fn workbench(State(s): State<AppState>, headers: HeaderMap, Query(q): 
             approvals: rows(&wb.approvals),
             show_approvals: p.has_any(&[Role::UnitHead, Role::Leader]),
             nil_todo: s.app.nil_report_todo(&p).await.unwrap_or_default(),
+            mediation_todo: mediation_todo(&s, &p).await,
+            reviews: if p.has_any(redress_app::assessment_flow::REVIEWER_ROLES) {
+                s.app
+                    .assessments(&p)
+                    .await
+                    .unwrap_or_default()
+                    .into_iter()
+                    .filter(|a| a.filing.as_ref().is_some_and(|f| f.result == "pending"))
+                    .map(|a| (a.id, a.project_name))
+                    .collect()
+            } else {
+                vec![]
+            },
             wb,
         }),
         Err(e) => app_error_page(&e),
     }
+}
+
+/// The mediation reminders of the last seven days for the workbench (none for roles that do
+/// not mediate).
+async fn mediation_todo(s: &AppState, p: &Principal) -> Vec<(String, String)> {
+    if !p.has_any(redress_app::mediation::MEDIATION_ROLES) {
+        return vec![];
+    }
+    let since = s.app.now() - chrono::Duration::days(7);
+    s.app
+        .mediation_reminders(p)
+        .await
+        .unwrap_or_default()
+        .iter()
+        .filter(|r| r.created_at >= since)
+        .take(5)
+        .map(|r| (r.period.split(':').next().unwrap_or("").to_string(), redress_app::mediation::reminder_text(r)))
+        .collect()
 }
 
 pub async fn supervision(State(s): State<AppState>, headers: HeaderMap) -> Response {
