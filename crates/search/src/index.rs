@@ -1,5 +1,6 @@
 //! The index: one tantivy document per case, replaced whole on every change.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::ops::Bound;
 use std::path::{Path, PathBuf};
@@ -472,9 +473,9 @@ impl redress_app::search::SearchBackend for SearchIndex {
 
 /// The texts of a case in the order of [`TEXT_FIELDS`]: subject, content, reply (opinion
 /// and facts), address.
-fn texts(case: &Case) -> [String; 4] {
-    let replies = case.reply.as_ref().map(|r| format!("{}\n{}", r.opinion, r.facts)).unwrap_or_default();
-    [case.matter.subject.clone(), case.matter.content.clone(), replies, case.matter.location.address.clone()]
+fn texts(case: &Case) -> [Cow<'_, str>; 4] {
+    let replies = case.reply.as_ref().map_or(Cow::Borrowed(""), |r| Cow::Owned(format!("{}\n{}", r.opinion, r.facts)));
+    [Cow::Borrowed(&*case.matter.subject), Cow::Borrowed(&*case.matter.content), replies, Cow::Borrowed(&*case.matter.location.address)]
 }
 
 struct NoHighlight;

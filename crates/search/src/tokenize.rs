@@ -93,18 +93,39 @@ const STOPWORDS: &[&str] = &[
 ];
 
 fn is_stopword(w: &str) -> bool {
-    // Most words start with a character no stopword starts with: a binary search over a few
-    // dozen code points rejects them without hashing the word.
-    static FIRST: OnceLock<Vec<char>> = OnceLock::new();
-    let first = FIRST.get_or_init(|| {
-        let mut v: Vec<char> = STOPWORDS.iter().filter_map(|w| w.chars().next()).collect();
-        v.sort_unstable();
-        v.dedup();
-        v
+    // Called for every token, so most words must be turned away cheaply: by length (every
+    // stopword is one or two characters of three UTF-8 bytes), then by a bitmap of the low 12
+    // bits of the first characters; the rest are compared with the two or three stopwords of
+    // the same first character.
+    struct Table {
+        bits: [u64; 64],
+        by_first: Vec<(char, Vec<&'static str>)>,
+    }
+    static TABLE: OnceLock<Table> = OnceLock::new();
+    let t = TABLE.get_or_init(|| {
+        let mut t = Table { bits: [0; 64], by_first: vec![] };
+        for w in STOPWORDS {
+            debug_assert!(w.len() == 3 || w.len() == 6, "{w}: the length test below assumes 1–2 CJK characters");
+            let c = w.chars().next().expect("stopwords are not empty");
+            t.bits[(c as usize >> 6) & 63] |= 1 << (c as u32 & 63);
+            match t.by_first.iter_mut().find(|(d, _)| *d == c) {
+                Some((_, ws)) => ws.push(w),
+                None => t.by_first.push((c, vec![w])),
+            }
+        }
+        t.by_first.sort_unstable_by_key(|(c, _)| *c);
+        t
     });
-    match w.chars().next() {
-        Some(c) if first.binary_search(&c).is_ok() => STOPWORDS.contains(&w),
-        _ => false,
+    if w.len() != 3 && w.len() != 6 {
+        return false;
+    }
+    let Some(c) = w.chars().next() else { return false };
+    if t.bits[(c as usize >> 6) & 63] & (1 << (c as u32 & 63)) == 0 {
+        return false;
+    }
+    match t.by_first.binary_search_by_key(&c, |(d, _)| *d) {
+        Ok(i) => t.by_first[i].1.iter().any(|s| s.len() == w.len() && *s == w),
+        Err(_) => false,
     }
 }
 
@@ -347,6 +368,22 @@ mod tests {
     fn fast_mode_finds_dictionary_words_whatever_the_neighbours() {
         let t = terms(Segmenter::Fast, "南京市长江大桥");
         assert!(t.contains(&"长江".to_string()) && t.contains(&"南京".to_string()) && t.contains(&"大桥".to_string()), "{t:?}");
+    }
+
+    #[test]
+    fn stopwords_are_dropped_and_their_neighbours_kept() {
+        for w in STOPWORDS {
+            assert!(is_stopword(w), "{w}");
+        }
+        // Every word of a complaint is a stopword exactly when the list has it.
+        for w in terms(Segmenter::Fast, "我们小区的电梯已经坏了三个月，物业说没有钱修，相关部门也没有回复。ABC楼一单元") {
+            assert!(!STOPWORDS.contains(&w.as_str()), "{w} came through");
+        }
+        for w in ["电梯", "问", "我国", "以", "相关部门", ""] {
+            assert_eq!(is_stopword(w), STOPWORDS.contains(&w), "{w}");
+        }
+        assert!(is_stopword("以"), "以 is a stopword of one character");
+        assert!(!is_stopword("我国") && !is_stopword("相关部门") && !is_stopword(""));
     }
 
     #[test]
