@@ -49,13 +49,15 @@ pub async fn build_from_store(index: Arc<SearchIndex>, store: Arc<dyn Store>, pr
     let total = store.count_cases().await.map_err(SearchError::Store)?.max(0) as u64;
     let max_id = store.max_case_id().await.map_err(SearchError::Store)?.0;
     index.clear()?;
-    let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<redress_domain::Case>>(4);
+    // Cases travel in their stored form: the index reads only its part of each, without
+    // building whole cases.
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<String>>(4);
     let writer_index = index.clone();
     // The writer's own threads tokenize; this thread builds documents and feeds them.
     let feeder = tokio::task::spawn_blocking(move || -> Result<u64> {
         let mut n = 0;
         while let Some(batch) = rx.blocking_recv() {
-            writer_index.add_new_cases(&batch)?;
+            writer_index.add_new_case_json(&batch)?;
             n += batch.len() as u64;
         }
         Ok(n)
@@ -66,7 +68,7 @@ pub async fn build_from_store(index: Arc<SearchIndex>, store: Arc<dyn Store>, pr
     progress(0, total);
     while from <= max_id {
         let t = Instant::now();
-        let batch = store.cases_in_range(CaseId(from), CaseId(from + BUILD_BATCH)).await.map_err(SearchError::Store)?;
+        let batch = store.case_json_in_range(CaseId(from), CaseId(from + BUILD_BATCH)).await.map_err(SearchError::Store)?;
         read_secs += t.elapsed().as_secs_f64();
         from += BUILD_BATCH;
         done += batch.len() as u64;

@@ -6,9 +6,9 @@ use std::ops::Bound;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-use redress_app::auth::case_orgs;
 use redress_app::search::{Highlighter, SearchHit, SearchPage, SearchQuery, SearchStatus};
-use redress_domain::{Case, CaseId};
+use redress_domain::case::{Channel, Status};
+use redress_domain::{Case, CaseId, OrgId};
 use serde::{Deserialize, Serialize};
 use tantivy::collector::{Count, TopDocs};
 use tantivy::query::{BooleanQuery, BoostQuery, ConstScoreQuery, Occur, Query, RangeQuery, RegexQuery, TermQuery, TermSetQuery};
@@ -243,13 +243,15 @@ impl SearchIndex {
         self.reader.searcher().num_docs()
     }
 
-    fn document(&self, case: &Case) -> TantivyDocument {
+    fn document(&self, case: &IndexedCase<'_>) -> TantivyDocument {
         let f = &self.fields;
         let mut d = TantivyDocument::new();
         d.add_u64(f.id, case.id.0 as u64);
-        for (field, text) in f.text.iter().zip(texts(case)) {
+        let reply = case.reply.as_ref().map(|r| format!("{}\n{}", r.opinion, r.facts));
+        let texts = [&*case.matter.subject, &*case.matter.content, reply.as_deref().unwrap_or(""), &*case.matter.location.address];
+        for (field, text) in f.text.iter().zip(texts) {
             if !text.is_empty() {
-                d.add_text(*field, &text);
+                d.add_text(*field, text);
             }
         }
         d.add_text(f.status, case.status.key());
@@ -260,7 +262,7 @@ impl SearchIndex {
         if let Some(c) = &case.matter.category {
             d.add_text(f.category, c);
         }
-        for o in case_orgs(case) {
+        for o in case.orgs() {
             d.add_u64(f.orgs, o.0 as u64);
         }
         d.add_date(f.registered_at, DateTime::from_timestamp_secs(case.registered_at.timestamp()));
@@ -270,7 +272,7 @@ impl SearchIndex {
 
     /// Adds or replaces a case (visible after the next [`SearchIndex::commit`]).
     pub fn index_case(&self, case: &Case) -> Result<()> {
-        let doc = self.document(case);
+        let doc = self.document(&IndexedCase::of(case));
         let w = self.writer.lock().unwrap_or_else(|e| e.into_inner());
         w.delete_term(Term::from_field_u64(self.fields.id, case.id.0 as u64));
         w.add_document(doc).map_err(|e| SearchError::Index(e.to_string()))?;
@@ -280,9 +282,23 @@ impl SearchIndex {
 
     /// Adds many new cases (a bulk build into an empty index: no deletes).
     pub fn add_new_cases(&self, cases: &[Case]) -> Result<()> {
+        self.add_new(cases.iter().map(IndexedCase::of))
+    }
+
+    /// [`SearchIndex::add_new_cases`] from cases in their stored form (the JSON of `Case`),
+    /// reading only what the index takes: the bulk build's path.
+    pub fn add_new_case_json(&self, cases: &[String]) -> Result<()> {
+        let parsed = cases
+            .iter()
+            .map(|j| serde_json::from_str::<IndexedCase<'_>>(j).map_err(|e| SearchError::Index(format!("事项数据无法读取：{e}"))))
+            .collect::<Result<Vec<_>>>()?;
+        self.add_new(parsed.into_iter())
+    }
+
+    fn add_new<'a>(&self, cases: impl Iterator<Item = IndexedCase<'a>>) -> Result<()> {
         let w = self.writer.lock().unwrap_or_else(|e| e.into_inner());
         for case in cases {
-            w.add_document(self.document(case)).map_err(|e| SearchError::Index(e.to_string()))?;
+            w.add_document(self.document(&case)).map_err(|e| SearchError::Index(e.to_string()))?;
         }
         self.dirty.store(true, std::sync::atomic::Ordering::Relaxed);
         Ok(())
@@ -473,6 +489,96 @@ impl redress_app::search::SearchBackend for SearchIndex {
 
 /// The texts of a case in the order of [`TEXT_FIELDS`]: subject, content, reply (opinion
 /// and facts), address.
+/// What a document is made of: the part of a [`Case`] the index takes, borrowed. Built from a
+/// `Case` or read straight from its stored JSON (the field names are `Case`'s own; the test
+/// `stored_json_gives_the_same_document` keeps the two paths equal).
+#[derive(Debug, Deserialize)]
+struct IndexedCase<'a> {
+    id: CaseId,
+    status: Status,
+    #[serde(borrow)]
+    matter: IndexedMatter<'a>,
+    registered_at: chrono::DateTime<chrono::Utc>,
+    #[serde(default)]
+    unit: Option<OrgId>,
+    #[serde(default)]
+    co_units: Vec<OrgId>,
+    #[serde(default, borrow)]
+    reply: Option<IndexedReply<'a>>,
+}
+
+#[derive(Debug, Deserialize)]
+struct IndexedMatter<'a> {
+    channel: Channel,
+    #[serde(default, borrow)]
+    category: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    subject: Cow<'a, str>,
+    #[serde(borrow)]
+    content: Cow<'a, str>,
+    #[serde(default, borrow)]
+    location: IndexedLocation<'a>,
+    #[serde(default)]
+    intake_org: OrgId0,
+    #[serde(default)]
+    demo: bool,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct IndexedLocation<'a> {
+    #[serde(default, borrow)]
+    address: Cow<'a, str>,
+    #[serde(default)]
+    org: Option<OrgId>,
+}
+
+#[derive(Debug, Deserialize)]
+struct IndexedReply<'a> {
+    #[serde(borrow)]
+    facts: Cow<'a, str>,
+    #[serde(borrow)]
+    opinion: Cow<'a, str>,
+}
+
+/// `NewCase::intake_org`, which defaults to organisation 0 when left out.
+#[derive(Debug, Default, Deserialize)]
+#[serde(transparent)]
+struct OrgId0(i64);
+
+impl<'a> IndexedCase<'a> {
+    fn of(case: &'a Case) -> Self {
+        let m = &case.matter;
+        IndexedCase {
+            id: case.id,
+            status: case.status,
+            matter: IndexedMatter {
+                channel: m.channel,
+                category: m.category.as_deref().map(Cow::Borrowed),
+                subject: Cow::Borrowed(&m.subject),
+                content: Cow::Borrowed(&m.content),
+                location: IndexedLocation { address: Cow::Borrowed(&m.location.address), org: m.location.org },
+                intake_org: OrgId0(m.intake_org.0),
+                demo: m.demo,
+            },
+            registered_at: case.registered_at,
+            unit: case.unit,
+            co_units: case.co_units.clone(),
+            reply: case.reply.as_ref().map(|r| IndexedReply { facts: Cow::Borrowed(&r.facts), opinion: Cow::Borrowed(&r.opinion) }),
+        }
+    }
+
+    /// The organisations that see the case, as `redress_app::auth::case_orgs` gives them.
+    fn orgs(&self) -> Vec<OrgId> {
+        let mut v = vec![OrgId(self.matter.intake_org.0)];
+        v.extend(self.unit);
+        v.extend(self.co_units.iter().copied());
+        v.extend(self.matter.location.org);
+        v.sort();
+        v.dedup();
+        v
+    }
+}
+
 fn texts(case: &Case) -> [Cow<'_, str>; 4] {
     let replies = case.reply.as_ref().map_or(Cow::Borrowed(""), |r| Cow::Owned(format!("{}\n{}", r.opinion, r.facts)));
     [Cow::Borrowed(&*case.matter.subject), Cow::Borrowed(&*case.matter.content), replies, Cow::Borrowed(&*case.matter.location.address)]
@@ -585,4 +691,80 @@ fn regex_escape(s: &str) -> String {
         out.push(c);
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+    use redress_domain::case::{Decision, NewCase, Reply};
+    use redress_domain::{Actor, TrackingCode};
+    use tantivy::Document;
+
+    use super::*;
+
+    fn case(id: i64, matter: serde_json::Value) -> Case {
+        let matter: NewCase = serde_json::from_value(matter).unwrap();
+        let at = chrono::Utc.with_ymd_and_hms(2026, 3, 2, 2, 0, 0).unwrap();
+        let (mut c, _) = Case::register(matter, TrackingCode::from_random([id as u8; 16]), None, true, Actor::System, at).unwrap();
+        c.id = CaseId(id);
+        c
+    }
+
+    #[test]
+    fn stored_json_gives_the_same_document() {
+        let dir = tempfile::tempdir().unwrap();
+        let index = SearchIndex::open(dir.path()).unwrap();
+        // Every field the document takes, text with escapes (read into owned strings) and without.
+        let mut full = case(
+            7,
+            serde_json::json!({
+                "channel": "hotline_12345", "matter_type": "claim", "category": "03.01",
+                "subject": "道路\"积水\"严重", "content": "幸福路下雨积水，\n出行困难。\\ 第二行",
+                "location": { "address": "城关镇幸福路8号", "org": 31 }, "intake_org": 10, "demo": true
+            }),
+        );
+        full.status = Status::Replied;
+        full.unit = Some(OrgId(20));
+        full.co_units = vec![OrgId(22), OrgId(10)];
+        full.reply = Some(Reply {
+            decision: Decision::Support,
+            facts: "经查属实。".into(),
+            opinion: "已安排\t疏通。".into(),
+            legal_basis: "《条例》".into(),
+            submitted_at: full.registered_at,
+            submitted_by: None,
+            approved_at: None,
+            approved_by: None,
+        });
+        // And the fewest: no category, address, unit, reply; the intake office left out.
+        let bare = case(8, serde_json::json!({ "channel": "letter", "matter_type": "suggestion", "subject": "建议", "content": "增设路灯" }));
+        let schema = index.index.schema();
+        for c in [&full, &bare] {
+            let json = serde_json::to_string(c).unwrap();
+            let read: IndexedCase<'_> = serde_json::from_str(&json).unwrap();
+            assert_eq!(read.orgs(), redress_app::auth::case_orgs(c));
+            assert_eq!(
+                index.document(&read).to_json(&schema),
+                index.document(&IndexedCase::of(c)).to_json(&schema),
+                "case {}",
+                c.id
+            );
+        }
+        assert!(matches!(serde_json::from_str::<IndexedCase<'_>>(&serde_json::to_string(&full).unwrap()).unwrap().matter.content, Cow::Owned(_)));
+        assert!(matches!(serde_json::from_str::<IndexedCase<'_>>(&serde_json::to_string(&full).unwrap()).unwrap().matter.location.address, Cow::Borrowed(_)));
+        // Both paths index the same; a broken row is an error, not a skipped case.
+        index.add_new_case_json(&[serde_json::to_string(&full).unwrap()]).unwrap();
+        index.add_new_cases(std::slice::from_ref(&bare)).unwrap();
+        assert!(index.add_new_case_json(&["{\"id\": 9}".into()]).is_err());
+        index.commit(2).unwrap();
+        let hits = |text: &str| {
+            let q = SearchQuery { text: text.into(), limit: 10, ..Default::default() };
+            let mut v: Vec<i64> = index.search(&q).unwrap().hits.iter().map(|h| h.case_id.0).collect();
+            v.sort();
+            v
+        };
+        assert_eq!(hits("积水"), [7]);
+        assert_eq!(hits("疏通"), [7], "the reply is indexed");
+        assert_eq!(hits("路灯"), [8]);
+    }
 }

@@ -514,6 +514,11 @@ impl Store for PgStore {
             .collect()
     }
 
+    async fn case_json_in_range(&self, from: CaseId, to: CaseId) -> Result<Vec<String>> {
+        let rows = self.query("SELECT data FROM cases WHERE id >= $1 AND id < $2 ORDER BY id", &[&from.0, &to.0]).await?;
+        Ok(rows.iter().map(|r| r.get(0)).collect())
+    }
+
     async fn max_case_id(&self) -> Result<CaseId> {
         Ok(CaseId(self.query("SELECT COALESCE(max(id), 0)::int8 FROM cases", &[]).await?[0].get(0)))
     }

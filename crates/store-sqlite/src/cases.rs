@@ -250,6 +250,12 @@ pub(crate) fn in_range(conn: &Connection, from: CaseId, to: CaseId) -> Result<Ve
         .map_err(map_err)
 }
 
+pub(crate) fn json_in_range(conn: &Connection, from: CaseId, to: CaseId) -> Result<Vec<String>> {
+    conn.prepare_cached("SELECT data FROM cases WHERE id >= ?1 AND id < ?2 ORDER BY id")
+        .and_then(|mut s| s.query_map([from.0, to.0], |r| r.get(0))?.collect())
+        .map_err(map_err)
+}
+
 pub(crate) fn scalar(conn: &Connection, sql: &str) -> Result<i64> {
     conn.prepare_cached(sql).and_then(|mut s| s.query_row([], |r| r.get(0))).map_err(map_err)
 }

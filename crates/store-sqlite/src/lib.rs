@@ -465,6 +465,10 @@ impl Store for SqliteStore {
         self.readers.call(move |c| cases::in_range(c, from, to)).await
     }
 
+    async fn case_json_in_range(&self, from: CaseId, to: CaseId) -> Result<Vec<String>> {
+        self.readers.call(move |c| cases::json_in_range(c, from, to)).await
+    }
+
     async fn max_case_id(&self) -> Result<CaseId> {
         self.readers.call(|c| cases::scalar(c, "SELECT COALESCE(MAX(id), 0) FROM cases").map(CaseId)).await
     }

@@ -654,6 +654,12 @@ pub async fn cases_in_range_and_max_case_id(store: Arc<dyn Store>) {
     assert_eq!(store.cases_in_range(CaseId(0), CaseId(i64::MAX)).await.unwrap(), cases);
     assert!(store.cases_in_range(cases[3].id, cases[3].id).await.unwrap().is_empty());
     assert_eq!(store.max_case_id().await.unwrap(), cases[3].id);
+    // The stored form reads back as the same cases, in the same order.
+    let json = store.case_json_in_range(cases[1].id, cases[3].id).await.unwrap();
+    let parsed: Vec<Case> = json.iter().map(|j| serde_json::from_str(j).expect("the JSON of a Case")).collect();
+    assert_eq!(parsed, cases[1..3].to_vec(), "[from, to), ordered by id");
+    assert_eq!(store.case_json_in_range(CaseId(0), CaseId(i64::MAX)).await.unwrap().len(), 4);
+    assert!(store.case_json_in_range(cases[3].id, cases[3].id).await.unwrap().is_empty());
 }
 
 // ===================================================================== listing

@@ -81,6 +81,9 @@ pub trait Store: Send + Sync + 'static {
     async fn count_by_satisfaction(&self) -> Result<Vec<(redress_domain::case::Satisfaction, i64)>>;
     /// Cases with ids in `[from, to)`, ordered by id, for verification and export.
     async fn cases_in_range(&self, from: CaseId, to: CaseId) -> Result<Vec<Case>>;
+    /// The same cases as [`Store::cases_in_range`] in their stored form, the JSON of `Case`, for
+    /// bulk readers that need only part of each case (the full-text build) and so skip building it.
+    async fn case_json_in_range(&self, from: CaseId, to: CaseId) -> Result<Vec<String>>;
     async fn max_case_id(&self) -> Result<CaseId>;
 
     async fn case_events(&self, id: CaseId) -> Result<Vec<StoredEvent>>;
