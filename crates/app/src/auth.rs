@@ -72,10 +72,15 @@ fn visible_orgs(user: &User, tree: &OrgTree) -> Option<Vec<OrgId>> {
 
 /// The organisations a case belongs to, for visibility.
 pub fn case_orgs(case: &Case) -> Vec<OrgId> {
-    let mut v = vec![case.matter.intake_org];
-    v.extend(case.unit);
-    v.extend(case.co_units.iter().copied());
-    v.extend(case.matter.location.org);
+    orgs_of(case.matter.intake_org, case.unit, &case.co_units, case.matter.location.org)
+}
+
+/// [`case_orgs`] from the parts, for readers holding only those (the full-text index).
+pub fn orgs_of(intake: OrgId, unit: Option<OrgId>, co_units: &[OrgId], place: Option<OrgId>) -> Vec<OrgId> {
+    let mut v = vec![intake];
+    v.extend(unit);
+    v.extend(co_units.iter().copied());
+    v.extend(place);
     v.sort();
     v.dedup();
     v

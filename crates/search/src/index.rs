@@ -6,6 +6,7 @@ use std::ops::Bound;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
+use redress_app::auth::orgs_of;
 use redress_app::search::{Highlighter, SearchHit, SearchPage, SearchQuery, SearchStatus};
 use redress_domain::case::{Channel, Status};
 use redress_domain::{Case, CaseId, OrgId};
@@ -247,11 +248,9 @@ impl SearchIndex {
         let f = &self.fields;
         let mut d = TantivyDocument::new();
         d.add_u64(f.id, case.id.0 as u64);
-        let reply = case.reply.as_ref().map(|r| format!("{}\n{}", r.opinion, r.facts));
-        let texts = [&*case.matter.subject, &*case.matter.content, reply.as_deref().unwrap_or(""), &*case.matter.location.address];
-        for (field, text) in f.text.iter().zip(texts) {
+        for (field, text) in f.text.iter().zip(case.texts()) {
             if !text.is_empty() {
-                d.add_text(*field, text);
+                d.add_text(*field, &text);
             }
         }
         d.add_text(f.status, case.status.key());
@@ -487,8 +486,6 @@ impl redress_app::search::SearchBackend for SearchIndex {
     }
 }
 
-/// The texts of a case in the order of [`TEXT_FIELDS`]: subject, content, reply (opinion
-/// and facts), address.
 /// What a document is made of: the part of a [`Case`] the index takes, borrowed. Built from a
 /// `Case` or read straight from its stored JSON (the field names are `Case`'s own; the test
 /// `stored_json_gives_the_same_document` keeps the two paths equal).
@@ -502,7 +499,7 @@ struct IndexedCase<'a> {
     #[serde(default)]
     unit: Option<OrgId>,
     #[serde(default)]
-    co_units: Vec<OrgId>,
+    co_units: Cow<'a, [OrgId]>,
     #[serde(default, borrow)]
     reply: Option<IndexedReply<'a>>,
 }
@@ -518,8 +515,8 @@ struct IndexedMatter<'a> {
     content: Cow<'a, str>,
     #[serde(default, borrow)]
     location: IndexedLocation<'a>,
-    #[serde(default)]
-    intake_org: OrgId0,
+    #[serde(default = "unset_org")]
+    intake_org: OrgId,
     #[serde(default)]
     demo: bool,
 }
@@ -540,10 +537,10 @@ struct IndexedReply<'a> {
     opinion: Cow<'a, str>,
 }
 
-/// `NewCase::intake_org`, which defaults to organisation 0 when left out.
-#[derive(Debug, Default, Deserialize)]
-#[serde(transparent)]
-struct OrgId0(i64);
+/// `NewCase::intake_org` when left out.
+fn unset_org() -> OrgId {
+    OrgId(0)
+}
 
 impl<'a> IndexedCase<'a> {
     fn of(case: &'a Case) -> Self {
@@ -557,31 +554,39 @@ impl<'a> IndexedCase<'a> {
                 subject: Cow::Borrowed(&m.subject),
                 content: Cow::Borrowed(&m.content),
                 location: IndexedLocation { address: Cow::Borrowed(&m.location.address), org: m.location.org },
-                intake_org: OrgId0(m.intake_org.0),
+                intake_org: m.intake_org,
                 demo: m.demo,
             },
             registered_at: case.registered_at,
             unit: case.unit,
-            co_units: case.co_units.clone(),
+            co_units: Cow::Borrowed(&case.co_units),
             reply: case.reply.as_ref().map(|r| IndexedReply { facts: Cow::Borrowed(&r.facts), opinion: Cow::Borrowed(&r.opinion) }),
         }
     }
 
-    /// The organisations that see the case, as `redress_app::auth::case_orgs` gives them.
+    fn texts(&self) -> [Cow<'_, str>; 4] {
+        let m = &self.matter;
+        text_fields(&m.subject, &m.content, self.reply.as_ref().map(|r| (&*r.opinion, &*r.facts)), &m.location.address)
+    }
+
+    /// The organisations that see the case, as [`redress_app::auth::case_orgs`] gives them.
     fn orgs(&self) -> Vec<OrgId> {
-        let mut v = vec![OrgId(self.matter.intake_org.0)];
-        v.extend(self.unit);
-        v.extend(self.co_units.iter().copied());
-        v.extend(self.matter.location.org);
-        v.sort();
-        v.dedup();
-        v
+        orgs_of(self.matter.intake_org, self.unit, &self.co_units, self.matter.location.org)
     }
 }
 
+/// The texts of a case in the order of [`TEXT_FIELDS`]: subject, content, reply (opinion
+/// and facts), address.
 fn texts(case: &Case) -> [Cow<'_, str>; 4] {
-    let replies = case.reply.as_ref().map_or(Cow::Borrowed(""), |r| Cow::Owned(format!("{}\n{}", r.opinion, r.facts)));
-    [Cow::Borrowed(&*case.matter.subject), Cow::Borrowed(&*case.matter.content), replies, Cow::Borrowed(&*case.matter.location.address)]
+    let m = &case.matter;
+    text_fields(&m.subject, &m.content, case.reply.as_ref().map(|r| (&*r.opinion, &*r.facts)), &m.location.address)
+}
+
+/// The four texts in the order of [`TEXT_FIELDS`], the reply's opinion and facts joined: what
+/// is indexed and what snippets are cut from.
+fn text_fields<'a>(subject: &'a str, content: &'a str, reply: Option<(&str, &str)>, address: &'a str) -> [Cow<'a, str>; 4] {
+    let reply = reply.map_or(Cow::Borrowed(""), |(opinion, facts)| Cow::Owned(format!("{opinion}\n{facts}")));
+    [Cow::Borrowed(subject), Cow::Borrowed(content), reply, Cow::Borrowed(address)]
 }
 
 struct NoHighlight;

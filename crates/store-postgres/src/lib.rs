@@ -248,6 +248,8 @@ pub(crate) fn case_from_data(data: &str) -> Result<Case> {
     serde_json::from_str(data).map_err(|e| json_in("事项数据", e))
 }
 
+const CASES_IN_RANGE: &str = "SELECT data FROM cases WHERE id >= $1 AND id < $2 ORDER BY id";
+
 const EVENT_COLS: &str = "seq, case_id, case_version, at, kind, payload, prev_hash, hash";
 
 fn event_from_row(r: &Row) -> StoredEvent {
@@ -507,15 +509,11 @@ impl Store for PgStore {
     }
 
     async fn cases_in_range(&self, from: CaseId, to: CaseId) -> Result<Vec<Case>> {
-        self.query("SELECT data FROM cases WHERE id >= $1 AND id < $2 ORDER BY id", &[&from.0, &to.0])
-            .await?
-            .iter()
-            .map(|r| case_from_data(r.get(0)))
-            .collect()
+        self.query(CASES_IN_RANGE, &[&from.0, &to.0]).await?.iter().map(|r| case_from_data(r.get(0))).collect()
     }
 
     async fn case_json_in_range(&self, from: CaseId, to: CaseId) -> Result<Vec<String>> {
-        let rows = self.query("SELECT data FROM cases WHERE id >= $1 AND id < $2 ORDER BY id", &[&from.0, &to.0]).await?;
+        let rows = self.query(CASES_IN_RANGE, &[&from.0, &to.0]).await?;
         Ok(rows.iter().map(|r| r.get(0)).collect())
     }
 

@@ -244,14 +244,16 @@ pub(crate) fn get_by_code(conn: &Connection, code: &TrackingCode) -> Result<Opti
         .map_err(map_err)
 }
 
+const IN_RANGE: &str = "SELECT data FROM cases WHERE id >= ?1 AND id < ?2 ORDER BY id";
+
 pub(crate) fn in_range(conn: &Connection, from: CaseId, to: CaseId) -> Result<Vec<Case>> {
-    conn.prepare_cached("SELECT data FROM cases WHERE id >= ?1 AND id < ?2 ORDER BY id")
+    conn.prepare_cached(IN_RANGE)
         .and_then(|mut s| s.query_map([from.0, to.0], case_from_row)?.collect())
         .map_err(map_err)
 }
 
 pub(crate) fn json_in_range(conn: &Connection, from: CaseId, to: CaseId) -> Result<Vec<String>> {
-    conn.prepare_cached("SELECT data FROM cases WHERE id >= ?1 AND id < ?2 ORDER BY id")
+    conn.prepare_cached(IN_RANGE)
         .and_then(|mut s| s.query_map([from.0, to.0], |r| r.get(0))?.collect())
         .map_err(map_err)
 }
