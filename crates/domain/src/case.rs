@@ -209,7 +209,8 @@ pub struct NewCase {
     pub suggested_categories: Vec<String>,
 }
 
-fn unset_org() -> OrgId {
+/// `NewCase::intake_org` when left out (also the default of readers of the stored JSON).
+pub fn unset_org() -> OrgId {
     OrgId(0)
 }
 

@@ -515,7 +515,7 @@ struct IndexedMatter<'a> {
     content: Cow<'a, str>,
     #[serde(default, borrow)]
     location: IndexedLocation<'a>,
-    #[serde(default = "unset_org")]
+    #[serde(default = "redress_domain::case::unset_org")]
     intake_org: OrgId,
     #[serde(default)]
     demo: bool,
@@ -535,11 +535,6 @@ struct IndexedReply<'a> {
     facts: Cow<'a, str>,
     #[serde(borrow)]
     opinion: Cow<'a, str>,
-}
-
-/// `NewCase::intake_org` when left out.
-fn unset_org() -> OrgId {
-    OrgId(0)
 }
 
 impl<'a> IndexedCase<'a> {
