@@ -20,18 +20,18 @@
 //! intake office, unit, co-units, place), and each suggested case is checked again against the
 //! case as stored.
 
-use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicUsize, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use chrono::{DateTime, NaiveDate, Utc};
+use redress_domain::view::CaseView;
 use redress_domain::{local_date, Case, CaseId, EventKind, OrgId};
 use redress_text::hotspot::SpikeRule;
 use redress_text::minhash::Signature;
 use redress_text::similar::{ClusterInfo, Entry, Facts, Names, Options, Query, SimilarIndex};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use crate::auth::{case_orgs, Principal};
 use crate::config::Config;
@@ -196,10 +196,10 @@ pub fn signature(subject: &str, content: &str) -> (redress_text::minhash::Compac
 }
 
 fn entry_of(cfg: &Config, case: &Case) -> Entry {
-    entry_of_stored(cfg, &StoredCase::of(case))
+    entry_of_view(cfg, &CaseView::of(case))
 }
 
-fn entry_of_stored(cfg: &Config, case: &StoredCase<'_>) -> Entry {
+fn entry_of_view(cfg: &Config, case: &CaseView<'_>) -> Entry {
     let m = &case.matter;
     let (sig, empty) = signature(&m.subject, &m.content);
     let place = m.location.org;
@@ -220,76 +220,13 @@ fn entry_of_stored(cfg: &Config, case: &StoredCase<'_>) -> Entry {
     }
 }
 
-/// What the index takes of a case: a borrowed view of `Case`, or read straight from its stored
-/// JSON (the field names are `Case`'s own) so that a load need not build whole cases. The test
-/// `stored_json_gives_the_same_entry` keeps the two paths equal.
-#[derive(Debug, Deserialize)]
-struct StoredCase<'a> {
-    id: CaseId,
-    registered_at: DateTime<Utc>,
-    #[serde(borrow)]
-    matter: StoredMatter<'a>,
-    #[serde(default)]
-    unit: Option<OrgId>,
-    #[serde(default)]
-    co_units: Cow<'a, [OrgId]>,
-    #[serde(default)]
-    merged_into: Option<CaseId>,
-    #[serde(default)]
-    links: Cow<'a, [CaseId]>,
-}
-
-#[derive(Debug, Deserialize)]
-struct StoredMatter<'a> {
-    #[serde(default, borrow)]
-    category: Option<Cow<'a, str>>,
-    #[serde(borrow)]
-    subject: Cow<'a, str>,
-    #[serde(borrow)]
-    content: Cow<'a, str>,
-    #[serde(default)]
-    location: StoredPlace,
-    #[serde(default)]
-    same_matter_as: Option<CaseId>,
-    #[serde(default = "redress_domain::case::unset_org")]
-    intake_org: OrgId,
-}
-
-#[derive(Debug, Default, Deserialize)]
-struct StoredPlace {
-    #[serde(default)]
-    org: Option<OrgId>,
-}
-
-impl<'a> StoredCase<'a> {
-    fn of(case: &'a Case) -> Self {
-        let m = &case.matter;
-        StoredCase {
-            id: case.id,
-            registered_at: case.registered_at,
-            matter: StoredMatter {
-                category: m.category.as_deref().map(Cow::Borrowed),
-                subject: Cow::Borrowed(&m.subject),
-                content: Cow::Borrowed(&m.content),
-                location: StoredPlace { org: m.location.org },
-                same_matter_as: m.same_matter_as,
-                intake_org: m.intake_org,
-            },
-            unit: case.unit,
-            co_units: Cow::Borrowed(&case.co_units),
-            merged_into: case.merged_into,
-            links: Cow::Borrowed(&case.links),
-        }
-    }
-}
-
 /// The entries of cases in their stored form (one chunk of a load).
 fn entries_of_json(cfg: &Config, cases: &[String]) -> AppResult<Vec<Entry>> {
     cases
         .iter()
         .map(|j| {
-            serde_json::from_str::<StoredCase<'_>>(j)
-                .map(|c| entry_of_stored(cfg, &c))
+            CaseView::from_json(j)
+                .map(|c| entry_of_view(cfg, &c))
                 .map_err(|e| AppError::Unavailable(format!("相似事项索引加载失败：事项数据无法读取（{e}）")))
         })
         .collect()
@@ -867,45 +804,16 @@ pub fn start_follower(app: Arc<App>, every: Duration) {
 
 #[cfg(test)]
 mod tests {
-    use chrono::TimeZone;
-    use redress_domain::case::NewCase;
-    use redress_domain::{Actor, TrackingCode};
+    use redress_domain::view::sample_cases;
 
     use super::*;
-
-    fn case(id: i64, matter: serde_json::Value) -> Case {
-        let matter: NewCase = serde_json::from_value(matter).unwrap();
-        let at = Utc.with_ymd_and_hms(2026, 3, 2, 2, 0, 0).unwrap();
-        let (mut c, _) = Case::register(matter, TrackingCode::from_random([id as u8; 16]), None, true, Actor::System, at).unwrap();
-        c.id = CaseId(id);
-        c
-    }
 
     #[test]
     fn stored_json_gives_the_same_entry() {
         let cfg = crate::documents::tests::config();
-        // Every field the entry takes, text with escapes (read into owned strings) and without.
-        let mut full = case(
-            7,
-            serde_json::json!({
-                "channel": "hotline_12345", "matter_type": "claim", "category": "03.01",
-                "subject": "道路\"积水\"严重", "content": "幸福路下雨积水，\n出行困难。\\ 第二行",
-                "location": { "address": "城关镇幸福路8号", "org": 3 }, "intake_org": 2, "same_matter_as": 5
-            }),
-        );
-        full.unit = Some(OrgId(3));
-        full.co_units = vec![OrgId(2), OrgId(1)];
-        full.links = vec![CaseId(4), CaseId(6)];
-        full.merged_into = Some(CaseId(5));
-        // And the fewest: no category, place, unit or links; the intake office left out.
-        let bare = case(8, serde_json::json!({ "channel": "letter", "matter_type": "suggestion", "subject": "建议", "content": "增设路灯" }));
-        for c in [&full, &bare] {
-            let json = serde_json::to_string(c).unwrap();
-            let read: StoredCase<'_> = serde_json::from_str(&json).unwrap();
-            assert_eq!(entry_of_stored(&cfg, &read), entry_of(&cfg, c), "case {}", c.id);
-        }
+        let [full, bare] = sample_cases();
         let e = entry_of(&cfg, &full);
-        assert_eq!((e.place, e.area, e.unit, e.intake, e.merged), (Some(3), None, Some(3), 2, true));
+        assert_eq!((e.place, e.area, e.unit, e.intake, e.merged), (Some(31), None, Some(20), 10, true));
         assert_eq!(e.links, [4, 6, 5, 5], "links, the same matter named at intake, the case it was merged into");
         assert_eq!(e.category.as_deref(), Some("03.01"));
         let read = entries_of_json(&cfg, &[serde_json::to_string(&full).unwrap(), serde_json::to_string(&bare).unwrap()]).unwrap();

@@ -13,6 +13,7 @@ pub mod org;
 pub mod personal;
 pub mod taxonomy;
 pub mod transition;
+pub mod view;
 
 pub use calendar::{Calendar, DayUnit};
 pub use case::*;

@@ -8,7 +8,7 @@ use std::sync::Mutex;
 
 use redress_app::auth::orgs_of;
 use redress_app::search::{Highlighter, SearchHit, SearchPage, SearchQuery, SearchStatus};
-use redress_domain::case::{Channel, Status};
+use redress_domain::view::CaseView;
 use redress_domain::{Case, CaseId, OrgId};
 use serde::{Deserialize, Serialize};
 use tantivy::collector::{Count, TopDocs};
@@ -244,11 +244,11 @@ impl SearchIndex {
         self.reader.searcher().num_docs()
     }
 
-    fn document(&self, case: &IndexedCase<'_>) -> TantivyDocument {
+    fn document(&self, case: &CaseView<'_>) -> TantivyDocument {
         let f = &self.fields;
         let mut d = TantivyDocument::new();
         d.add_u64(f.id, case.id.0 as u64);
-        for (field, text) in f.text.iter().zip(case.texts()) {
+        for (field, text) in f.text.iter().zip(view_texts(case)) {
             if !text.is_empty() {
                 d.add_text(*field, &text);
             }
@@ -261,7 +261,7 @@ impl SearchIndex {
         if let Some(c) = &case.matter.category {
             d.add_text(f.category, c);
         }
-        for o in case.orgs() {
+        for o in view_orgs(case) {
             d.add_u64(f.orgs, o.0 as u64);
         }
         d.add_date(f.registered_at, DateTime::from_timestamp_secs(case.registered_at.timestamp()));
@@ -271,7 +271,7 @@ impl SearchIndex {
 
     /// Adds or replaces a case (visible after the next [`SearchIndex::commit`]).
     pub fn index_case(&self, case: &Case) -> Result<()> {
-        let doc = self.document(&IndexedCase::of(case));
+        let doc = self.document(&CaseView::of(case));
         let w = self.writer.lock().unwrap_or_else(|e| e.into_inner());
         w.delete_term(Term::from_field_u64(self.fields.id, case.id.0 as u64));
         w.add_document(doc).map_err(|e| SearchError::Index(e.to_string()))?;
@@ -281,7 +281,7 @@ impl SearchIndex {
 
     /// Adds many new cases (a bulk build into an empty index: no deletes).
     pub fn add_new_cases(&self, cases: &[Case]) -> Result<()> {
-        self.add_new(cases.iter().map(IndexedCase::of))
+        self.add_new(cases.iter().map(CaseView::of))
     }
 
     /// [`SearchIndex::add_new_cases`] from cases in their stored form (the JSON of `Case`),
@@ -289,12 +289,12 @@ impl SearchIndex {
     pub fn add_new_case_json(&self, cases: &[String]) -> Result<()> {
         let parsed = cases
             .iter()
-            .map(|j| serde_json::from_str::<IndexedCase<'_>>(j).map_err(|e| SearchError::Index(format!("事项数据无法读取：{e}"))))
+            .map(|j| CaseView::from_json(j).map_err(|e| SearchError::Index(format!("事项数据无法读取：{e}"))))
             .collect::<Result<Vec<_>>>()?;
         self.add_new(parsed.into_iter())
     }
 
-    fn add_new<'a>(&self, cases: impl Iterator<Item = IndexedCase<'a>>) -> Result<()> {
+    fn add_new<'a>(&self, cases: impl Iterator<Item = CaseView<'a>>) -> Result<()> {
         let w = self.writer.lock().unwrap_or_else(|e| e.into_inner());
         for case in cases {
             w.add_document(self.document(&case)).map_err(|e| SearchError::Index(e.to_string()))?;
@@ -487,87 +487,15 @@ impl redress_app::search::SearchBackend for SearchIndex {
 }
 
 /// What a document is made of: the part of a [`Case`] the index takes, borrowed. Built from a
-/// `Case` or read straight from its stored JSON (the field names are `Case`'s own; the test
-/// `stored_json_gives_the_same_document` keeps the two paths equal).
-#[derive(Debug, Deserialize)]
-struct IndexedCase<'a> {
-    id: CaseId,
-    status: Status,
-    #[serde(borrow)]
-    matter: IndexedMatter<'a>,
-    registered_at: chrono::DateTime<chrono::Utc>,
-    #[serde(default)]
-    unit: Option<OrgId>,
-    #[serde(default)]
-    co_units: Cow<'a, [OrgId]>,
-    #[serde(default, borrow)]
-    reply: Option<IndexedReply<'a>>,
+/// The four texts of a case's view, in the order of [`TEXT_FIELDS`].
+fn view_texts<'v>(case: &'v CaseView<'_>) -> [Cow<'v, str>; 4] {
+    let m = &case.matter;
+    text_fields(&m.subject, &m.content, case.reply.as_ref().map(|r| (&*r.opinion, &*r.facts)), &m.location.address)
 }
 
-#[derive(Debug, Deserialize)]
-struct IndexedMatter<'a> {
-    channel: Channel,
-    #[serde(default, borrow)]
-    category: Option<Cow<'a, str>>,
-    #[serde(borrow)]
-    subject: Cow<'a, str>,
-    #[serde(borrow)]
-    content: Cow<'a, str>,
-    #[serde(default, borrow)]
-    location: IndexedLocation<'a>,
-    #[serde(default = "redress_domain::case::unset_org")]
-    intake_org: OrgId,
-    #[serde(default)]
-    demo: bool,
-}
-
-#[derive(Debug, Default, Deserialize)]
-struct IndexedLocation<'a> {
-    #[serde(default, borrow)]
-    address: Cow<'a, str>,
-    #[serde(default)]
-    org: Option<OrgId>,
-}
-
-#[derive(Debug, Deserialize)]
-struct IndexedReply<'a> {
-    #[serde(borrow)]
-    facts: Cow<'a, str>,
-    #[serde(borrow)]
-    opinion: Cow<'a, str>,
-}
-
-impl<'a> IndexedCase<'a> {
-    fn of(case: &'a Case) -> Self {
-        let m = &case.matter;
-        IndexedCase {
-            id: case.id,
-            status: case.status,
-            matter: IndexedMatter {
-                channel: m.channel,
-                category: m.category.as_deref().map(Cow::Borrowed),
-                subject: Cow::Borrowed(&m.subject),
-                content: Cow::Borrowed(&m.content),
-                location: IndexedLocation { address: Cow::Borrowed(&m.location.address), org: m.location.org },
-                intake_org: m.intake_org,
-                demo: m.demo,
-            },
-            registered_at: case.registered_at,
-            unit: case.unit,
-            co_units: Cow::Borrowed(&case.co_units),
-            reply: case.reply.as_ref().map(|r| IndexedReply { facts: Cow::Borrowed(&r.facts), opinion: Cow::Borrowed(&r.opinion) }),
-        }
-    }
-
-    fn texts(&self) -> [Cow<'_, str>; 4] {
-        let m = &self.matter;
-        text_fields(&m.subject, &m.content, self.reply.as_ref().map(|r| (&*r.opinion, &*r.facts)), &m.location.address)
-    }
-
-    /// The organisations that see the case, as [`redress_app::auth::case_orgs`] gives them.
-    fn orgs(&self) -> Vec<OrgId> {
-        orgs_of(self.matter.intake_org, self.unit, &self.co_units, self.matter.location.org)
-    }
+/// The organisations that see the case, as [`redress_app::auth::case_orgs`] gives them.
+fn view_orgs(case: &CaseView<'_>) -> Vec<OrgId> {
+    orgs_of(case.matter.intake_org, case.unit, &case.co_units, case.matter.location.org)
 }
 
 /// The texts of a case in the order of [`TEXT_FIELDS`]: subject, content, reply (opinion
@@ -695,63 +623,28 @@ fn regex_escape(s: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use chrono::TimeZone;
-    use redress_domain::case::{Decision, NewCase, Reply};
-    use redress_domain::{Actor, TrackingCode};
+    use redress_domain::view::sample_cases;
     use tantivy::Document;
 
     use super::*;
-
-    fn case(id: i64, matter: serde_json::Value) -> Case {
-        let matter: NewCase = serde_json::from_value(matter).unwrap();
-        let at = chrono::Utc.with_ymd_and_hms(2026, 3, 2, 2, 0, 0).unwrap();
-        let (mut c, _) = Case::register(matter, TrackingCode::from_random([id as u8; 16]), None, true, Actor::System, at).unwrap();
-        c.id = CaseId(id);
-        c
-    }
 
     #[test]
     fn stored_json_gives_the_same_document() {
         let dir = tempfile::tempdir().unwrap();
         let index = SearchIndex::open(dir.path()).unwrap();
-        // Every field the document takes, text with escapes (read into owned strings) and without.
-        let mut full = case(
-            7,
-            serde_json::json!({
-                "channel": "hotline_12345", "matter_type": "claim", "category": "03.01",
-                "subject": "道路\"积水\"严重", "content": "幸福路下雨积水，\n出行困难。\\ 第二行",
-                "location": { "address": "城关镇幸福路8号", "org": 31 }, "intake_org": 10, "demo": true
-            }),
-        );
-        full.status = Status::Replied;
-        full.unit = Some(OrgId(20));
-        full.co_units = vec![OrgId(22), OrgId(10)];
-        full.reply = Some(Reply {
-            decision: Decision::Support,
-            facts: "经查属实。".into(),
-            opinion: "已安排\t疏通。".into(),
-            legal_basis: "《条例》".into(),
-            submitted_at: full.registered_at,
-            submitted_by: None,
-            approved_at: None,
-            approved_by: None,
-        });
-        // And the fewest: no category, address, unit, reply; the intake office left out.
-        let bare = case(8, serde_json::json!({ "channel": "letter", "matter_type": "suggestion", "subject": "建议", "content": "增设路灯" }));
+        let [full, bare] = sample_cases();
         let schema = index.index.schema();
         for c in [&full, &bare] {
             let json = serde_json::to_string(c).unwrap();
-            let read: IndexedCase<'_> = serde_json::from_str(&json).unwrap();
-            assert_eq!(read.orgs(), redress_app::auth::case_orgs(c));
+            let read = CaseView::from_json(&json).unwrap();
+            assert_eq!(view_orgs(&read), redress_app::auth::case_orgs(c));
             assert_eq!(
                 index.document(&read).to_json(&schema),
-                index.document(&IndexedCase::of(c)).to_json(&schema),
+                index.document(&CaseView::of(c)).to_json(&schema),
                 "case {}",
                 c.id
             );
         }
-        assert!(matches!(serde_json::from_str::<IndexedCase<'_>>(&serde_json::to_string(&full).unwrap()).unwrap().matter.content, Cow::Owned(_)));
-        assert!(matches!(serde_json::from_str::<IndexedCase<'_>>(&serde_json::to_string(&full).unwrap()).unwrap().matter.location.address, Cow::Borrowed(_)));
         // Both paths index the same; a broken row is an error, not a skipped case.
         index.add_new_case_json(&[serde_json::to_string(&full).unwrap()]).unwrap();
         index.add_new_cases(std::slice::from_ref(&bare)).unwrap();
