@@ -313,27 +313,24 @@ impl App {
             }
         });
         let failed = |e: tokio::task::JoinError| AppError::Unavailable(format!("相似事项索引加载失败：{e}"));
+        let insert = |ix: &mut SimilarIndex, entries: Vec<Entry>| {
+            st.loading.fetch_add(entries.len(), Ordering::Relaxed);
+            for e in entries {
+                ix.insert(e);
+            }
+        };
         let width = std::thread::available_parallelism().map_or(2, |n| n.get()).clamp(1, 4);
         let mut making = std::collections::VecDeque::with_capacity(width);
-        let mut reading = true;
-        while reading || !making.is_empty() {
-            if reading && making.len() < width {
-                match rx.recv().await {
-                    Some(chunk) => {
-                        let (chunk, cfg) = (chunk?, cfg.clone());
-                        making.push_back(tokio::task::spawn_blocking(move || entries_of_json(&cfg, &chunk)));
-                        continue;
-                    }
-                    None => reading = false,
-                }
+        while let Some(chunk) = rx.recv().await {
+            let (chunk, cfg) = (chunk?, cfg.clone());
+            making.push_back(tokio::task::spawn_blocking(move || entries_of_json(&cfg, &chunk)));
+            if making.len() == width {
+                let made = making.pop_front().expect("a chunk in the making");
+                insert(&mut ix, made.await.map_err(failed)??);
             }
-            if let Some(made) = making.pop_front() {
-                let entries = made.await.map_err(failed)??;
-                st.loading.fetch_add(entries.len(), Ordering::Relaxed);
-                for e in entries {
-                    ix.insert(e);
-                }
-            }
+        }
+        for made in making {
+            insert(&mut ix, made.await.map_err(failed)??);
         }
         reader.await.map_err(failed)?;
         let read_secs = started.elapsed().as_secs_f64();

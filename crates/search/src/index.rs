@@ -486,7 +486,6 @@ impl redress_app::search::SearchBackend for SearchIndex {
     }
 }
 
-/// What a document is made of: the part of a [`Case`] the index takes, borrowed. Built from a
 /// The four texts of a case's view, in the order of [`TEXT_FIELDS`].
 fn view_texts<'v>(case: &'v CaseView<'_>) -> [Cow<'v, str>; 4] {
     let m = &case.matter;
