@@ -33,7 +33,7 @@ pub struct DirArg {
 pub struct RebuildArgs {
     #[command(flatten)]
     pub dir: DirArg,
-    /// 分词方式：search（搜索引擎模式，默认）、jieba（精确模式）、fast（全部词典词）、bigram（二元切分）
+    /// 分词方式：jieba（精确模式，默认；长词中的词在检索时匹配）、search（搜索引擎模式：长词中的词也写入索引）、fast（全部词典词）、bigram（二元切分）
     #[arg(long, value_parser = parse_segmenter, value_name = "MODE")]
     pub segmenter: Option<Segmenter>,
     /// 建索引线程数（默认：CPU 核数，至多 4）
@@ -45,7 +45,7 @@ pub struct RebuildArgs {
 }
 
 pub fn parse_segmenter(s: &str) -> Result<Segmenter, String> {
-    Segmenter::parse(s).ok_or_else(|| format!("分词方式“{s}”无效，可用 jieba、fast、bigram、search"))
+    Segmenter::parse(s).ok_or_else(|| format!("分词方式“{s}”无效，可用 jieba、search、fast、bigram"))
 }
 
 pub async fn run(db: &Db, cmd: IndexCmd) -> anyhow::Result<ExitCode> {

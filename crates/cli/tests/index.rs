@@ -69,7 +69,7 @@ fn rebuild_indexes_every_case_beside_the_database_and_status_reports_it() {
     assert!(tmp.0.join("r.db.index").join("meta.json").exists(), "the index sits beside the database by default");
 
     let st = json(&redress(&url, &["index", "status"]));
-    assert_eq!((st["docs"].as_u64(), st["behind"].as_i64(), st["segmenter"].as_str()), (Some(300), Some(0), Some("search")));
+    assert_eq!((st["docs"].as_u64(), st["behind"].as_i64(), st["segmenter"].as_str()), (Some(300), Some(0), Some("jieba")));
 
     // Another directory and segmenter on request; a rebuild replaces, never duplicates.
     let other = tmp.0.join("other-index");

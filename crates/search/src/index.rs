@@ -1,10 +1,10 @@
 //! The index: one tantivy document per case, replaced whole on every change.
 
 use std::borrow::Cow;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::ops::Bound;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use redress_app::auth::orgs_of;
 use redress_app::search::{Highlighter, SearchHit, SearchPage, SearchQuery, SearchStatus};
@@ -17,9 +17,10 @@ use tantivy::schema::{
     DateOptions, DateTimePrecision, Field, IndexRecordOption, NumericOptions, Schema, TextFieldIndexing, TextOptions, STRING,
 };
 use tantivy::snippet::SnippetGenerator;
-use tantivy::{DateTime, Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term};
+use tantivy::index::SegmentId;
+use tantivy::{DateTime, Index, IndexReader, IndexWriter, ReloadPolicy, Searcher, SegmentReader, TantivyDocument, Term};
 
-use crate::tokenize::{query_words, ChineseTokenizer, Segmenter};
+use crate::tokenize::{inner_words, query_words, ChineseTokenizer, Segmenter};
 use crate::{Result, SearchError};
 
 /// Bumped whenever the schema or what goes into a document changes; an index of another
@@ -29,6 +30,13 @@ pub const SCHEMA_VERSION: u32 = 2;
 /// Tokenizers: all words, or without lone CJK characters (long texts).
 const TOKENIZER: &str = "zh";
 const TOKENIZER_WORDS: &str = "zh_words";
+
+/// The weight of a match inside a longer word ("电梯" in "电梯间") against the word itself.
+const INSIDE_WEIGHT: f32 = 0.5;
+
+/// Of one segment of an index in exact mode: for each inner word, the segment's words that
+/// contain it (see [`inner_words`]).
+type Inside = HashMap<Box<str>, Vec<Box<str>>>;
 
 /// Characters (UTF-8 bytes, as tantivy counts them) of a snippet: about 80 Chinese characters.
 const SNIPPET_BYTES: usize = 240;
@@ -100,6 +108,10 @@ pub struct Options {
     /// Index at a lower CPU priority than the process's other work (a server following the
     /// log: intake and queries come first, the index catches up when they slow).
     pub background: bool,
+    /// A bulk build: no segment merges while it runs; [`SearchIndex::finish`] merges all
+    /// segments into one at the end (each document is merged once, and queries then see one
+    /// segment). Otherwise tantivy's log merge policy merges as segments come.
+    pub bulk: bool,
 }
 
 /// The nice value of a server's indexing threads.
@@ -113,7 +125,7 @@ fn lower_indexing_priority() {
 impl Default for Options {
     /// For a server following the log: one thread, 64 MB.
     fn default() -> Options {
-        Options { segmenter: None, writer_threads: 1, writer_memory: 64 << 20, background: true }
+        Options { segmenter: None, writer_threads: 1, writer_memory: 64 << 20, background: true, bulk: false }
     }
 }
 
@@ -121,7 +133,7 @@ impl Options {
     /// For a bulk build: every core (at most 4), 256 MB.
     pub fn bulk() -> Options {
         let threads = std::thread::available_parallelism().map_or(2, |n| n.get()).clamp(1, 4);
-        Options { segmenter: None, writer_threads: threads, writer_memory: 256 << 20, background: false }
+        Options { segmenter: None, writer_threads: threads, writer_memory: 256 << 20, background: false, bulk: true }
     }
 }
 
@@ -140,6 +152,11 @@ pub struct SearchIndex {
     dirty: std::sync::atomic::AtomicBool,
     /// Indexing threads run at a lower priority ([`Options::background`]).
     background: bool,
+    /// [`Inside`] of each segment, for an index in exact mode (segments never change, so it
+    /// is made once per segment: at the commit or open that brings it).
+    inside: Mutex<HashMap<SegmentId, Arc<Inside>>>,
+    /// [`Options::bulk`].
+    bulk: bool,
     /// Held by whoever applies the log to this index (the follower, a catch-up, a rebuild),
     /// so that a bulk build's adds never interleave with a follower's replacements.
     pub(crate) applying: tokio::sync::Mutex<()>,
@@ -190,6 +207,7 @@ impl SearchIndex {
         if opts.background {
             lower_indexing_priority();
         }
+        set_merge_policy(&writer, opts.bulk);
         let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into().map_err(|e| SearchError::Index(e.to_string()))?;
         let me = SearchIndex {
             dir: dir.to_path_buf(),
@@ -201,6 +219,8 @@ impl SearchIndex {
             committed_seq: Mutex::new(payload.last_seq),
             dirty: Default::default(),
             background: opts.background,
+            inside: Mutex::default(),
+            bulk: opts.bulk,
             applying: tokio::sync::Mutex::new(()),
         };
         if read_payload(&me.index).is_none() {
@@ -208,6 +228,7 @@ impl SearchIndex {
             me.dirty.store(true, std::sync::atomic::Ordering::Relaxed);
             me.commit(0)?;
         }
+        me.inside_of(&me.reader.searcher(), true)?;
         Ok(me)
     }
 
@@ -317,6 +338,8 @@ impl SearchIndex {
     pub fn clear(&self) -> Result<()> {
         let mut w = self.writer.lock().unwrap_or_else(|e| e.into_inner());
         w.rollback().map_err(|e| SearchError::Index(e.to_string()))?;
+        // A rollback starts a new writer with tantivy's default merge policy.
+        set_merge_policy(&w, self.bulk);
         w.delete_all_documents().map_err(|e| SearchError::Index(e.to_string()))?;
         self.dirty.store(true, std::sync::atomic::Ordering::Relaxed);
         Ok(())
@@ -348,35 +371,156 @@ impl SearchIndex {
         }
         *committed = last_seq;
         self.reader.reload().map_err(|e| SearchError::Index(e.to_string()))?;
+        self.inside_of(&self.reader.searcher(), true)?;
         Ok(())
     }
 
-    /// Waits for background segment merges to finish (end of a bulk build); the index can no
-    /// longer be written to afterwards.
-    pub fn finish(self) -> Result<()> {
-        let w = self.writer.into_inner().unwrap_or_else(|e| e.into_inner());
-        w.wait_merging_threads().map_err(|e| SearchError::Index(e.to_string()))
+    /// The [`Inside`] of each segment of `searcher` (none unless the index is in exact mode),
+    /// making those not yet made; `forget_others` drops those of segments `searcher` no longer
+    /// has (after a reload).
+    fn inside_of(&self, searcher: &Searcher, forget_others: bool) -> Result<Vec<Arc<Inside>>> {
+        if self.segmenter != Segmenter::Jieba {
+            return Ok(vec![]);
+        }
+        let readers = searcher.segment_readers();
+        // Made without holding the lock, so queries on the segments already listed are not
+        // held up by a large new segment (a query that needs it too makes its own copy).
+        let missing: Vec<&SegmentReader> = {
+            let made = self.inside.lock().unwrap_or_else(|e| e.into_inner());
+            readers
+                .iter()
+                .filter(|seg| !made.contains_key(&seg.segment_id()))
+                .collect()
+        };
+        let mut fresh = vec![];
+        if !missing.is_empty() {
+            // After a bulk build's commit there are several segments: one thread per core.
+            let started = std::time::Instant::now();
+            let threads = std::thread::available_parallelism()
+                .map_or(1, |n| n.get())
+                .min(missing.len());
+            let next = std::sync::atomic::AtomicUsize::new(0);
+            let results: Vec<Vec<(SegmentId, Result<Inside>)>> = std::thread::scope(|scope| {
+                let workers: Vec<_> = (0..threads)
+                    .map(|_| {
+                        scope.spawn(|| {
+                            let mut mine = vec![];
+                            loop {
+                                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                                let Some(seg) = missing.get(i) else {
+                                    break mine;
+                                };
+                                mine.push((seg.segment_id(), self.inside_segment(seg)));
+                            }
+                        })
+                    })
+                    .collect();
+                workers
+                    .into_iter()
+                    .map(|w| w.join().expect("inner-word thread"))
+                    .collect()
+            });
+            for (id, inside) in results.into_iter().flatten() {
+                fresh.push((id, Arc::new(inside?)));
+            }
+            let ms = started.elapsed().as_secs_f64() * 1e3;
+            if ms >= 100.0 {
+                tracing::info!(
+                    segments = missing.len(),
+                    ms = ms.round(),
+                    "listed the words inside words of new index segments"
+                );
+            }
+        }
+        let mut made = self.inside.lock().unwrap_or_else(|e| e.into_inner());
+        for (id, inside) in &fresh {
+            made.entry(*id).or_insert_with(|| inside.clone());
+        }
+        let mut out = Vec::with_capacity(readers.len());
+        for seg in readers {
+            let inside = match made.get(&seg.segment_id()) {
+                Some(inside) => inside.clone(),
+                // Forgotten by a commit since (this searcher is older than the reader's).
+                None => Arc::new(self.inside_segment(seg)?),
+            };
+            out.push(inside);
+        }
+        if forget_others {
+            let ids: HashSet<SegmentId> = readers.iter().map(SegmentReader::segment_id).collect();
+            made.retain(|id, _| ids.contains(id));
+        }
+        Ok(out)
     }
 
-    fn term_query(&self, word: &str, lone: bool) -> Box<dyn Query> {
-        let clauses: Vec<(Occur, Box<dyn Query>)> = self
-            .fields
-            .text
-            .iter()
-            .zip(TEXT_FIELDS)
-            .zip(KEEPS_LONE)
-            .filter(|(_, keeps)| !lone || *keeps)
-            .map(|((field, (_, boost)), _)| {
-                let q: Box<dyn Query> =
-                    Box::new(TermQuery::new(Term::from_field_text(*field, word), IndexRecordOption::WithFreqs));
-                (Occur::Should, Box::new(BoostQuery::new(q, boost)) as Box<dyn Query>)
-            })
-            .collect();
+    /// Reads the words of one segment's text fields and lists, for each of their inner words,
+    /// the words that contain it.
+    fn inside_segment(&self, seg: &SegmentReader) -> Result<Inside> {
+        let err = |e: tantivy::TantivyError| SearchError::Index(e.to_string());
+        let mut seen: HashSet<Box<str>> = HashSet::new();
+        let mut inside = Inside::new();
+        for field in self.fields.text {
+            let inverted = seg.inverted_index(field).map_err(err)?;
+            let mut terms = inverted
+                .terms()
+                .stream()
+                .map_err(|e| SearchError::Index(e.to_string()))?;
+            while terms.advance() {
+                let Ok(word) = std::str::from_utf8(terms.key()) else {
+                    continue;
+                };
+                let inner = inner_words(word);
+                if inner.is_empty() || seen.contains(word) {
+                    continue;
+                }
+                let word: Box<str> = word.into();
+                for w in inner {
+                    inside.entry(w.into()).or_default().push(word.clone());
+                }
+                seen.insert(word);
+            }
+        }
+        Ok(inside)
+    }
+
+    /// Ends a bulk build: merges the committed segments into one (see [`Options::bulk`]) and
+    /// waits for segment merges to finish; the index can no longer be written to afterwards.
+    pub fn finish(self) -> Result<()> {
+        let err = |e: tantivy::TantivyError| SearchError::Index(e.to_string());
+        let mut w = self.writer.into_inner().unwrap_or_else(|e| e.into_inner());
+        if self.bulk {
+            let segments = self.index.searchable_segment_ids().map_err(err)?;
+            if segments.len() > 1 {
+                w.merge(&segments).wait().map_err(err)?;
+            }
+        }
+        w.wait_merging_threads().map_err(err)
+    }
+
+    /// `word` in every text field (only those keeping lone characters if it is one), and,
+    /// weighed less, the indexed words it is inside of (`inside`, exact mode).
+    fn term_query(&self, word: &str, lone: bool, inside: &BTreeSet<&str>) -> Box<dyn Query> {
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![];
+        for ((field, (_, boost)), keeps_lone) in
+            self.fields.text.iter().zip(TEXT_FIELDS).zip(KEEPS_LONE)
+        {
+            if lone && !keeps_lone {
+                continue;
+            }
+            let words = std::iter::once((word, boost))
+                .chain(inside.iter().map(|w| (*w, boost * INSIDE_WEIGHT)));
+            for (w, boost) in words {
+                let q: Box<dyn Query> = Box::new(TermQuery::new(
+                    Term::from_field_text(*field, w),
+                    IndexRecordOption::WithFreqs,
+                ));
+                clauses.push((Occur::Should, Box::new(BoostQuery::new(q, boost))));
+            }
+        }
         Box::new(BooleanQuery::new(clauses))
     }
 
     /// The query for `q`, or `None` when it can match nothing.
-    fn build_query(&self, q: &SearchQuery) -> Result<Option<Box<dyn Query>>> {
+    fn build_query(&self, q: &SearchQuery, inside: &[Arc<Inside>]) -> Result<Option<Box<dyn Query>>> {
         let f = &self.fields;
         let words = query_words(self.segmenter, &q.text);
         let has_word = words.iter().any(|(_, lone)| !lone);
@@ -384,7 +528,8 @@ impl SearchIndex {
         for (w, lone) in &words {
             // A lone character next to real words only ranks; alone it must match.
             let occur = if *lone && has_word { Occur::Should } else { Occur::Must };
-            clauses.push((occur, self.term_query(w, *lone)));
+            let outer: BTreeSet<&str> = inside.iter().filter_map(|i| i.get(w.as_str())).flatten().map(|w| &**w).collect();
+            clauses.push((occur, self.term_query(w, *lone, &outer)));
         }
         if words.is_empty() {
             return Ok(None);
@@ -443,7 +588,8 @@ impl SearchIndex {
     /// the cases' text (the index keeps no text: the caller loads the cases anyway).
     pub fn search(&self, q: &SearchQuery) -> Result<SearchPage> {
         let searcher = self.reader.searcher();
-        let Some(query) = self.build_query(q)? else {
+        let inside = self.inside_of(&searcher, false)?;
+        let Some(query) = self.build_query(q, &inside)? else {
             return Ok(SearchPage { hits: vec![], total: 0, highlighter: Box::new(NoHighlight) });
         };
         let limit = (q.limit as usize).max(1);
@@ -594,6 +740,13 @@ fn escape_into(out: &mut String, s: &str) {
     }
 }
 
+/// No merges while a bulk build runs ([`Options::bulk`]); tantivy's default otherwise.
+fn set_merge_policy(w: &IndexWriter, bulk: bool) {
+    if bulk {
+        w.set_merge_policy(Box::new(tantivy::indexer::NoMergePolicy));
+    }
+}
+
 fn read_payload(index: &Index) -> Option<Payload> {
     index.load_metas().ok()?.payload.and_then(|p| serde_json::from_str(&p).ok())
 }
@@ -626,6 +779,24 @@ mod tests {
     use tantivy::Document;
 
     use super::*;
+
+    #[test]
+    fn a_bulk_build_merges_nothing_until_it_finishes_even_after_a_clear() {
+        let dir = tempfile::tempdir().unwrap();
+        let policy =
+            |index: &SearchIndex| format!("{:?}", index.writer.lock().unwrap().get_merge_policy());
+        let bulk = SearchIndex::open_with(dir.path(), Options::bulk()).unwrap();
+        assert_eq!(policy(&bulk), "NoMergePolicy");
+        bulk.clear().unwrap(); // a rollback: tantivy's new writer has its default policy
+        assert_eq!(policy(&bulk), "NoMergePolicy");
+        drop(bulk);
+        let follower = SearchIndex::open(dir.path()).unwrap();
+        assert!(
+            policy(&follower).starts_with("LogMergePolicy"),
+            "{}",
+            policy(&follower)
+        );
+    }
 
     #[test]
     fn stored_json_gives_the_same_document() {

@@ -4,17 +4,20 @@
 //! without HMM so that a query word is cut the same way as the text around it. The index
 //! records which segmenter built it:
 //!
-//! - [`Segmenter::Search`] (the default): jieba's search mode, i.e. the exact cut (dictionary
-//!   DAG + max-probability route) plus the dictionary words of two and three characters inside
-//!   each longer word, so "电梯" finds "电梯间" and "长江" finds "南京市长江大桥". Queries are cut
-//!   in exact mode.
-//! - [`Segmenter::Jieba`]: the exact cut alone (fewer tokens, misses words inside words).
+//! - [`Segmenter::Jieba`] (the default): jieba's exact cut (dictionary DAG + max-probability
+//!   route). The dictionary words of two and three characters inside a longer word ("电梯" in
+//!   "电梯间", "长江" in "长江大桥") are not indexed but found at query time: the index lists,
+//!   per segment, which of its words contain which ([`inner_words`]), and a query word also
+//!   matches the words it is inside. Same hits as search mode, fewer tokens to index.
+//! - [`Segmenter::Search`]: jieba's search mode, i.e. the exact cut plus those inner words
+//!   indexed as tokens of their own (what the default finds at query time; indexes ~15 %
+//!   slower).
 //! - [`Segmenter::Fast`]: jieba's full mode, every dictionary word at every position (most
 //!   recall, twice the tokens).
 //! - [`Segmenter::Bigram`]: overlapping CJK bigrams, for comparison.
 //!
-//! On the shared messages jieba cuts ~40 MB/s per core; tantivy's indexing of the tokens, not
-//! the segmentation, sets the build rate (numbers in bench/RESULTS.md).
+//! Queries are cut in exact mode. Tantivy's indexing of the tokens and jieba's dictionary walk
+//! set the build rate (numbers in bench/RESULTS.md).
 //!
 //! Non-CJK runs (Latin letters, digits) become one token each. Every token is normalised
 //! (full-width ASCII to half-width, lower case); tokens without a letter or digit and a short
@@ -31,13 +34,13 @@ use tantivy::tokenizer::{Token, TokenStream, Tokenizer};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Segmenter {
-    /// jieba exact mode without HMM.
+    /// jieba exact mode without HMM; the words inside longer words are matched at query time.
+    #[default]
     Jieba,
     /// jieba full mode: every dictionary word at every position; lone characters where no
     /// word covers them.
     Fast,
     /// jieba's search mode without HMM (exact mode plus the dictionary words inside long words).
-    #[default]
     Search,
     /// Overlapping character bigrams of CJK runs (a lone character stands for itself).
     Bigram,
@@ -248,6 +251,34 @@ pub fn term_of(text: &str, span: Span, buf: &mut String) -> bool {
     alnum && !is_stopword(buf)
 }
 
+/// The words jieba's search mode adds for `word`, a word of its exact cut: the dictionary words
+/// of two characters inside it when it has more than two, then those of three when it has more
+/// than three (the rule of `Jieba::cut_for_search`), less stopwords. Nothing for a word that
+/// is not all CJK (jieba never sees those: [`spans`] keeps Latin and digit runs whole).
+pub fn inner_words(word: &str) -> Vec<&str> {
+    let mut out = vec![];
+    if word.len() < 9 {
+        return out; // fewer than three CJK characters (three bytes each)
+    }
+    let starts: Vec<usize> = word.char_indices().map(|(i, _)| i).chain(std::iter::once(word.len())).collect();
+    let n = starts.len() - 1;
+    if n < 3 || !word.chars().all(is_cjk) {
+        return out;
+    }
+    for len in [2, 3] {
+        if n <= len {
+            break;
+        }
+        for i in 0..=n - len {
+            let g = &word[starts[i]..starts[i + len]];
+            if jieba().has_word(g) && !is_stopword(g) {
+                out.push(g);
+            }
+        }
+    }
+    out
+}
+
 /// The normalised terms of `text`, in order (for queries and tests).
 pub fn terms(seg: Segmenter, text: &str) -> Vec<String> {
     let mut spans_ = vec![];
@@ -355,6 +386,63 @@ impl TokenStream for ChineseTokenStream<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Search mode's terms, sorted, and the exact cut's terms plus the [`inner_words`] of each.
+    fn search_terms_from_exact(text: &str) -> (Vec<String>, Vec<String>) {
+        let mut search = terms(Segmenter::Search, text);
+        let mut rebuilt = vec![];
+        for w in terms(Segmenter::Jieba, text) {
+            rebuilt.extend(inner_words(&w).into_iter().map(String::from));
+            rebuilt.push(w);
+        }
+        search.sort();
+        rebuilt.sort();
+        (search, rebuilt)
+    }
+
+    #[test]
+    fn inner_words_are_what_search_mode_adds_to_the_exact_cut() {
+        assert_eq!(inner_words("电梯间"), ["电梯"]);
+        assert_eq!(inner_words("长江大桥"), ["长江", "大桥"]);
+        assert!(inner_words("电梯").is_empty() && inner_words("abc工程").is_empty() && inner_words("").is_empty());
+        for text in [
+            "南京市长江大桥于1968年建成，中华人民共和国成立以来最大的工程之一。",
+            "我们小区的电梯间漏水，物业管理公司和城市管理综合执法局互相推诿，最低生活保障也没有落实。",
+            "农村集体经济组织成员资格认定、不动产登记中心办证难，ABC栋３号楼住户反映噪音扰民。",
+        ] {
+            let (search, rebuilt) = search_terms_from_exact(text);
+            assert!(search.len() > terms(Segmenter::Jieba, text).len(), "the text has words inside words: {text}");
+            assert_eq!(search, rebuilt, "{text}");
+        }
+    }
+
+    /// The same on real messages (subject, content and reply of the first 400 replied ones in
+    /// ../shared/data; required under CI=true).
+    #[test]
+    fn inner_words_match_search_mode_on_real_messages() {
+        let path = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data/messages-replies.csv"));
+        if !path.exists() {
+            assert!(std::env::var("CI").as_deref() != Ok("true"), "CI=true but {} is missing", path.display());
+            eprintln!("note: {} is missing; skipping the real-data check", path.display());
+            return;
+        }
+        let mut rd = csv::Reader::from_path(path).unwrap();
+        let headers = rd.headers().unwrap().clone();
+        let col = |name: &str| headers.iter().position(|h| h == name).unwrap();
+        let cols = [col("subject"), col("content"), col("reply")];
+        let (mut texts, mut added) = (0, 0);
+        for row in rd.records().take(400) {
+            let row = row.unwrap();
+            for c in cols {
+                let (search, rebuilt) = search_terms_from_exact(&row[c]);
+                assert_eq!(search, rebuilt, "{}", &row[c]);
+                added += search.len() - terms(Segmenter::Jieba, &row[c]).len();
+                texts += 1;
+            }
+        }
+        assert_eq!(texts, 1200);
+        assert!(added > 1000, "only {added} inner words in 400 messages");
+    }
 
     #[test]
     fn every_segmenter_finds_the_lift_in_a_complaint() {

@@ -5,7 +5,7 @@ use chrono::{DateTime, TimeZone, Utc};
 use redress_app::search::SearchQuery;
 use redress_domain::case::NewCase;
 use redress_domain::{Actor, Case, CaseId, Channel, OrgId, Status, TrackingCode};
-use redress_search::{SearchError, SearchIndex};
+use redress_search::{Options, SearchError, SearchIndex, Segmenter};
 
 fn at(day: u32) -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 3, day, 2, 0, 0).unwrap()
@@ -58,21 +58,86 @@ fn sample(index: &SearchIndex) {
 
 #[test]
 fn a_word_inside_unsegmented_text_is_found() {
+    // The default (exact mode) finds the words inside words at query time, search mode indexes
+    // them: the same hits either way.
+    for seg in [Segmenter::Jieba, Segmenter::Search] {
+        let dir = tempfile::tempdir().unwrap();
+        let index = SearchIndex::open_with(
+            dir.path(),
+            Options {
+                segmenter: Some(seg),
+                ..Options::default()
+            },
+        )
+        .unwrap();
+        assert_eq!(index.segmenter(), seg);
+        sample(&index);
+        // Case 3 has only "电梯间", one word for jieba.
+        assert_eq!(ids(&index, &q("电梯")), [1, 3], "{seg:?}");
+        assert_eq!(ids(&index, &q("电梯 物业")), [1]);
+        assert_eq!(ids(&index, &q("积水")), [2]);
+        // A sentence as typed: its words must all be there, lone characters only rank.
+        assert_eq!(ids(&index, &q("电梯坏了")), [1, 3]);
+        assert_eq!(
+            ids(&index, &q("幸福路")),
+            [1, 2, 3],
+            "the address is searched too"
+        );
+        assert!(ids(&index, &q("游泳池")).is_empty());
+        assert!(ids(&index, &q("，。！")).is_empty());
+        let page = index.search(&q("电梯")).unwrap();
+        assert_eq!(page.total, 2);
+        assert_eq!(
+            page.hits[0].case_id,
+            CaseId(1),
+            "the subject weighs more than the content"
+        );
+        // Cases of a later commit (a segment of their own): "长江" is inside "长江大桥".
+        index
+            .index_case(&case(4, "桥面破损", "长江大桥引桥路面破损。"))
+            .unwrap();
+        index
+            .index_case(&case(5, "江边垃圾", "长江边堆放垃圾。"))
+            .unwrap();
+        index.commit(5).unwrap();
+        assert_eq!(ids(&index, &q("长江")), [4, 5], "{seg:?}");
+        assert_eq!(ids(&index, &q("大桥 破损")), [4], "{seg:?}");
+    }
+}
+
+#[test]
+fn the_word_itself_ranks_above_a_word_it_is_inside_and_both_are_marked() {
     let dir = tempfile::tempdir().unwrap();
     let index = SearchIndex::open(dir.path()).unwrap();
-    sample(&index);
-    // Case 3 has only "电梯间", one word for jieba: search mode indexes the words inside it.
-    assert_eq!(ids(&index, &q("电梯")), [1, 3]);
-    assert_eq!(ids(&index, &q("电梯 物业")), [1]);
-    assert_eq!(ids(&index, &q("积水")), [2]);
-    // A sentence as typed: its words must all be there, lone characters only rank.
-    assert_eq!(ids(&index, &q("电梯坏了")), [1, 3]);
-    assert_eq!(ids(&index, &q("幸福路")), [1, 2, 3], "the address is searched too");
-    assert!(ids(&index, &q("游泳池")).is_empty());
-    assert!(ids(&index, &q("，。！")).is_empty());
+    assert_eq!(
+        index.segmenter(),
+        Segmenter::Jieba,
+        "exact mode is the default"
+    );
+    let inside = case(1, "反映情况", "楼道电梯间堆满杂物。");
+    let itself = case(2, "反映情况", "楼道电梯堆满杂物。");
+    for c in [&inside, &itself] {
+        index.index_case(c).unwrap();
+    }
+    index.commit(2).unwrap();
     let page = index.search(&q("电梯")).unwrap();
-    assert_eq!(page.total, 2);
-    assert_eq!(page.hits[0].case_id, CaseId(1), "the subject weighs more than the content");
+    assert_eq!(
+        page.hits.iter().map(|h| h.case_id.0).collect::<Vec<_>>(),
+        [2, 1]
+    );
+    assert!(page.hits[0].score > page.hits[1].score);
+    assert_eq!(
+        page.highlighter.snippets(&itself)["content"],
+        "楼道<mark>电梯</mark>堆满杂物。"
+    );
+    assert_eq!(
+        page.highlighter.snippets(&inside)["content"],
+        "楼道<mark>电梯间</mark>堆满杂物。"
+    );
+    // A word that is inside nothing indexed, and one of four characters (search mode adds
+    // words of two and three characters only), match only themselves.
+    assert_eq!(ids(&index, &q("杂物")), [1, 2]);
+    assert!(ids(&index, &q("梯间")).is_empty());
 }
 
 #[test]
@@ -223,4 +288,79 @@ fn a_directory_with_other_files_is_not_taken_over() {
     std::fs::write(dir.path().join("notes.txt"), "mine").unwrap();
     assert!(matches!(SearchIndex::open(dir.path()), Err(SearchError::NotAnIndex(_))));
     assert!(dir.path().join("notes.txt").exists());
+}
+
+#[test]
+fn a_bulk_build_ends_in_one_segment_with_its_log_position() {
+    let dir = tempfile::tempdir().unwrap();
+    let index = SearchIndex::open_with(
+        dir.path(),
+        Options {
+            writer_threads: 2,
+            ..Options::bulk()
+        },
+    )
+    .unwrap();
+    let segments = || {
+        tantivy::Index::open_in_dir(dir.path())
+            .unwrap()
+            .searchable_segment_ids()
+            .unwrap()
+            .len()
+    };
+    let batches = [[1, 2], [3, 4], [5, 6]];
+    for (i, batch) in batches.iter().enumerate() {
+        let cases: Vec<Case> = batch
+            .iter()
+            .map(|&id| case(id, "电梯间漏水", &format!("第{id}件：长江大桥边")))
+            .collect();
+        index.add_new_cases(&cases).unwrap();
+        index.commit(i as i64 + 1).unwrap();
+    }
+    assert!(segments() >= 3, "no merges while building: {}", segments());
+    index.finish().unwrap();
+    assert_eq!(segments(), 1);
+    let index = SearchIndex::open(dir.path()).unwrap();
+    assert_eq!((index.num_docs(), index.last_seq()), (6, 3));
+    assert_eq!(
+        ids(&index, &q("电梯 长江")),
+        [1, 2, 3, 4, 5, 6],
+        "the inner words of the merged segment"
+    );
+}
+
+#[test]
+fn queries_during_commits_see_the_words_inside_words_of_every_segment() {
+    let dir = tempfile::tempdir().unwrap();
+    let index = std::sync::Arc::new(SearchIndex::open(dir.path()).unwrap());
+    index
+        .index_case(&case(1, "电梯间漏水", "长江大桥边"))
+        .unwrap();
+    index.commit(1).unwrap();
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let reader = {
+        let (index, stop) = (index.clone(), stop.clone());
+        std::thread::spawn(move || {
+            let (mut asked, mut last) = (0, 0);
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) || asked == 0 {
+                // Every case has "电梯" only inside "电梯间": each committed case is found.
+                let total = index.search(&q("电梯")).unwrap().total;
+                assert!(total >= last, "{total} after {last}");
+                last = total;
+                asked += 1;
+            }
+            (asked, last)
+        })
+    };
+    for id in 2..=30 {
+        index
+            .index_case(&case(id, "电梯间漏水", "长江大桥边"))
+            .unwrap();
+        index.commit(id).unwrap();
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let (asked, _) = reader.join().unwrap();
+    assert!(asked > 0);
+    assert_eq!(index.search(&q("电梯")).unwrap().total, 30);
+    assert_eq!(index.search(&q("长江")).unwrap().total, 30);
 }

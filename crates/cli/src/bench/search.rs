@@ -369,6 +369,7 @@ pub async fn run(a: SearchArgs) -> anyhow::Result<()> {
     // 3. Queries, on the index opened as a server opens it.
     let d = a.index_dir.clone();
     let index = Arc::new(tokio::task::spawn_blocking(move || SearchIndex::open(&d)).await??);
+    r.segmenter = format!("{:?}", index.segmenter()).to_lowercase(); // that of the index queried (--skip-build)
     app.set_search(index.clone());
     let queries = make_queries(&a, &app).await?;
     let admin = principal(&app, "clerk").await?;
