@@ -468,8 +468,12 @@ impl SearchIndex {
                 let Ok(word) = std::str::from_utf8(terms.key()) else {
                     continue;
                 };
+                // A word of several fields is looked at once.
+                if seen.contains(word) {
+                    continue;
+                }
                 let inner = inner_words(word);
-                if inner.is_empty() || seen.contains(word) {
+                if inner.is_empty() {
                     continue;
                 }
                 let word: Box<str> = word.into();

@@ -219,7 +219,7 @@ fn exact_spans(text: &str, out: &mut Vec<Span>) {
 
 fn bigram_spans(text: &str, out: &mut Vec<Span>) {
     runs(text, out, |run, base, out| {
-        let starts: Vec<usize> = run.char_indices().map(|(i, _)| i).chain(std::iter::once(run.len())).collect();
+        let starts = char_starts(run);
         let n = starts.len() - 1;
         if n == 1 {
             out.push(Span { from: base, to: base + run.len() });
@@ -228,6 +228,12 @@ fn bigram_spans(text: &str, out: &mut Vec<Span>) {
             out.push(Span { from: base + starts[i], to: base + starts[i + 2] });
         }
     });
+}
+
+/// The byte offset of each character of `s`, then `s.len()`: character `i` is
+/// `s[starts[i]..starts[i + 1]]`.
+fn char_starts(s: &str) -> Vec<usize> {
+    s.char_indices().map(|(i, _)| i).chain(std::iter::once(s.len())).collect()
 }
 
 /// Puts the normalised text of a span in `buf`; false if the span is to be dropped.
@@ -260,7 +266,7 @@ pub fn inner_words(word: &str) -> Vec<&str> {
     if word.len() < 9 {
         return out; // fewer than three CJK characters (three bytes each)
     }
-    let starts: Vec<usize> = word.char_indices().map(|(i, _)| i).chain(std::iter::once(word.len())).collect();
+    let starts = char_starts(word);
     let n = starts.len() - 1;
     if n < 3 || !word.chars().all(is_cjk) {
         return out;
